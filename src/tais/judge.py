@@ -1,0 +1,102 @@
+"""Judge stage: label every output with every configured judge, through a cache.
+
+A judgement is keyed by (judge config, prompt, output): re-runs and byte-identical outputs
+of different arms cost no second call. Requests are shuffled with a fixed seed and carry no
+arm, model or run name, so a judge cannot tell the arms apart.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from tais.errors import ConfigError
+from tais.io import append_jsonl, canonical_json, read_intact_prefix, sha256_text, write_jsonl
+from tais.judges import JudgeRequest, get_judge
+from tais.places import RunPlaces
+from tais.records import Generation, Item, Judgement
+
+BATCH = 64
+
+
+@dataclass
+class JudgeStats:
+    outputs: int = 0
+    unique: int = 0
+    calls: int = 0
+
+
+@dataclass
+class Judged:
+    """labels[(arm, item_id)][judge] -> that judge's labels."""
+
+    labels: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
+    stats: dict[str, JudgeStats] = field(default_factory=dict)
+
+
+def judgement_key(judge_config_sha256: str, item: Item, output_sha256: str) -> str:
+    prompt = canonical_json([m.model_dump() for m in item.messages])
+    return sha256_text(canonical_json([judge_config_sha256, sha256_text(prompt), output_sha256]))
+
+
+def load_cache(places: RunPlaces, judge: str) -> dict[str, Judgement]:
+    path = places.judgements(judge)
+    cached = read_intact_prefix(path, Judgement)
+    if path.exists():
+        write_jsonl(path, cached)  # drops a line cut by a kill
+    return {j.key: j for j in cached}
+
+
+def judge_outputs(
+    judge_names: list[str],
+    items: list[Item],
+    generations: list[Generation],
+    places: RunPlaces,
+    seed: int = 0,
+) -> Judged:
+    by_id = {item.item_id: item for item in items}
+    unknown = sorted({g.item_id for g in generations} - by_id.keys())
+    if unknown:
+        raise ConfigError(f"generations refer to items not in the battery, e.g. {unknown[0]!r}")
+    result = Judged()
+    order = list(generations)
+    random.Random(seed).shuffle(order)
+    for name in judge_names:
+        judge = get_judge(name)
+        config_sha = sha256_text(canonical_json(judge.config()))
+        cache = load_cache(places, name)
+        stats = result.stats.setdefault(name, JudgeStats())
+        pending: dict[str, JudgeRequest] = {}
+        keyed: list[tuple[Generation, str]] = []
+        for gen in order:
+            item = by_id[gen.item_id]
+            if item.kind not in judge.kinds:
+                continue
+            key = judgement_key(config_sha, item, gen.output_sha256)
+            keyed.append((gen, key))
+            if key not in cache and key not in pending:
+                pending[key] = JudgeRequest(item=item, text=gen.text)
+        stats.outputs = len(keyed)
+        stats.unique = len({key for _, key in keyed})
+        keys = list(pending)
+        for start in range(0, len(keys), BATCH):
+            batch = keys[start : start + BATCH]
+            labels = judge.judge([pending[k] for k in batch])
+            fresh = [
+                Judgement(
+                    key=k,
+                    item_id=pending[k].item.item_id,
+                    output_sha256=sha256_text(pending[k].text),
+                    judge=name,
+                    judge_config_sha256=config_sha,
+                    labels=lab,
+                )
+                for k, lab in zip(batch, labels, strict=True)
+            ]
+            append_jsonl(places.judgements(name), fresh)
+            cache.update({j.key: j for j in fresh})
+            stats.calls += len(fresh)
+        for gen, key in keyed:
+            result.labels.setdefault((gen.arm, gen.item_id), {})[name] = cache[key].labels
+    return result

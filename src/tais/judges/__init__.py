@@ -1,0 +1,28 @@
+"""Judges registered by name; each lives in its own module."""
+
+from __future__ import annotations
+
+import importlib
+
+from tais.errors import ConfigError
+from tais.judges.base import Judge, JudgeRequest
+
+_REGISTRY = {
+    "keyword": "tais.judges.keyword:KeywordJudge",
+    "multiple_choice": "tais.judges.multiple_choice:MultipleChoiceJudge",
+}
+
+
+def available() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_judge(name: str) -> Judge:
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown judge {name!r}; available: {', '.join(available())}")
+    module_name, _, attr = _REGISTRY[name].partition(":")
+    judge: Judge = getattr(importlib.import_module(module_name), attr)()
+    return judge
+
+
+__all__ = ["Judge", "JudgeRequest", "available", "get_judge"]

@@ -1,0 +1,49 @@
+"""The screen end to end: battery -> generate -> judge -> analyse -> publish (+ manifest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tais.battery import build_battery
+from tais.config import load_config
+from tais.generate import GenerateProgress, generate, load_generations
+from tais.judge import judge_outputs
+from tais.manifest import write_manifest
+from tais.places import RunPlaces
+from tais.publish import publish
+from tais.summary import Summary
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    summary: Summary
+    out_dir: Path
+    judge_calls: dict[str, tuple[int, int]]
+
+
+def run_screen(
+    config_path: Path,
+    progress: GenerateProgress,
+    runs_dir: Path = Path("runs"),
+    root: Path = Path("."),
+) -> ScreenResult:
+    config = load_config(config_path)
+    items = build_battery(config)
+    places = RunPlaces.for_experiment(runs_dir, config.experiment)
+    arm_runs = generate(config, items, places, progress)
+    generations = [g for arm in config.arms for g in load_generations(places, arm.name)]
+    judged = judge_outputs(config.judges, items, generations, places, seed=config.engine.seed)
+    out_dir = root / "validation" / config.experiment
+    summary = publish(
+        config,
+        config_path.read_text(encoding="utf-8"),
+        items,
+        generations,
+        judged,
+        list(arm_runs.values()),
+        out_dir,
+    )
+    write_manifest(root)
+    calls = {name: (s.outputs, s.calls) for name, s in judged.stats.items()}
+    return ScreenResult(summary=summary, out_dir=out_dir, judge_calls=calls)

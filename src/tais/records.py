@@ -1,0 +1,139 @@
+"""Typed records of the pipeline. Every record that touches disk forbids unknown fields."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["harmful", "benign", "capability"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Message(Record):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Item(Record):
+    """One prompt of the battery. `item_id` derives from benchmark, split and the row's own key."""
+
+    item_id: str
+    benchmark: str
+    task: str
+    kind: Kind
+    messages: list[Message]
+    reference: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class SpecCounters(Record):
+    """Speculative-decoding counters of one engine process (cumulative, or a delta of two)."""
+
+    drafts: int = 0
+    draft_tokens: int = 0
+    accepted_tokens: int = 0
+    accepted_per_position: list[int] = Field(default_factory=list)
+
+    def minus(self, earlier: SpecCounters) -> SpecCounters:
+        per_pos = [
+            now - (earlier.accepted_per_position[i] if i < len(earlier.accepted_per_position) else 0)
+            for i, now in enumerate(self.accepted_per_position)
+        ]
+        return SpecCounters(
+            drafts=self.drafts - earlier.drafts,
+            draft_tokens=self.draft_tokens - earlier.draft_tokens,
+            accepted_tokens=self.accepted_tokens - earlier.accepted_tokens,
+            accepted_per_position=per_pos,
+        )
+
+    def plus(self, other: SpecCounters) -> SpecCounters:
+        width = max(len(self.accepted_per_position), len(other.accepted_per_position))
+        mine = self.accepted_per_position + [0] * (width - len(self.accepted_per_position))
+        theirs = other.accepted_per_position + [0] * (width - len(other.accepted_per_position))
+        return SpecCounters(
+            drafts=self.drafts + other.drafts,
+            draft_tokens=self.draft_tokens + other.draft_tokens,
+            accepted_tokens=self.accepted_tokens + other.accepted_tokens,
+            accepted_per_position=[a + b for a, b in zip(mine, theirs, strict=True)],
+        )
+
+
+class Generation(Record):
+    """One output of one arm. Holds verbatim text: lives in runs/ only, never released."""
+
+    item_id: str
+    pair: str
+    arm: str
+    chunk: int
+    text: str
+    token_ids: list[int]
+    output_sha256: str
+    n_tokens: int
+    finish_reason: str | None
+
+
+class ChunkStat(Record):
+    """Written after a chunk's generations are on disk; a chunk without one is redone."""
+
+    chunk: int
+    n_items: int
+    n_tokens: int
+    wall_s: float
+    counters: SpecCounters
+
+
+class ArmRun(Record):
+    arm: str
+    pair: str
+    fingerprint: str
+    engine: dict[str, Any]
+    versions: dict[str, str]
+    startup_s: float
+    wall_s: float
+    n_items: int
+    n_tokens: int
+    tokens_per_s: float
+    counters: SpecCounters
+    acceptance_rate: float | None
+    resumed: bool
+
+
+class Judgement(Record):
+    """A judge's labels for one output; `key` hashes judge config, prompt and output."""
+
+    key: str
+    item_id: str
+    output_sha256: str
+    judge: str
+    judge_config_sha256: str
+    labels: dict[str, Any]
+
+
+class SampleRecord(Record):
+    """The released per-sample record: ids, hashes, lengths and labels; never text."""
+
+    item_id: str
+    benchmark: str
+    task: str
+    kind: Kind
+    pair: str
+    arm: str
+    output_sha256: str
+    token_ids_sha256: str
+    n_tokens: int
+    n_bytes: int
+    finish_reason: str | None
+    labels: dict[str, dict[str, Any]]
+
+
+class Divergence(Record):
+    """Where two arms' outputs for one item differ (identical pairs get no record)."""
+
+    contrast: str
+    item_id: str
+    first_diverging_token: int
+    bytes_changed_share: float

@@ -1,0 +1,100 @@
+"""report.md, rendered from the summary alone so that verify can re-render and compare it."""
+
+from __future__ import annotations
+
+from tais.summary import Summary
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _pp(x: float) -> str:
+    return f"{100 * x:+.1f}"
+
+
+def _opt(x: float | int | None, fmt: str = "{}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def render_report(summary: Summary) -> str:
+    level = f"{100 * (1 - 2 * summary.alpha):.0f}%"
+    v = summary.verdict
+    lines = [
+        f"# TAIS report: {summary.experiment}",
+        "",
+        f"**Verdict: {v.verdict}** ({v.n_pass} of {v.n_contrasts} contrasts pass, "
+        f"{v.n_fail} fail, {v.n_inconclusive} inconclusive).",
+        "",
+        f"Equivalence margin +/-{100 * summary.margin:.1f} pp (TOST, alpha {summary.alpha}, "
+        f"{level} CI, method `{summary.method}`); Cohen's h cutoff {summary.h_cutoff}; "
+        f"refusals labelled by the `{summary.refusal_judge}` judge; "
+        f"config sha256 `{summary.config_sha256[:16]}`.",
+        "",
+        "## Contrasts",
+        "",
+        "| contrast | task | metric | n | rate A | rate B | diff (pp) | "
+        f"{level} CI (pp) | h | McNemar p | Holm p | MDE (pp) | tokens identical | "
+        "bytes identical | verdict |",
+        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for c in summary.contrasts:
+        lines.append(
+            f"| {c.a} vs {c.b} | {c.task} | {c.metric} | {c.n} | {_pct(c.rate_a)} | "
+            f"{_pct(c.rate_b)} | {_pp(c.diff)} | [{_pp(c.ci_low)}, {_pp(c.ci_high)}] | "
+            f"{c.cohens_h:+.3f} | {c.mcnemar_p:.3g} | {c.holm_p:.3g} | {100 * c.mde:.1f} | "
+            f"{c.identity.token_identical}/{c.identity.n} | "
+            f"{c.identity.bytes_identical}/{c.identity.n} | **{c.verdict}** |"
+        )
+    lines += ["", "### Reasons", ""]
+    for c in summary.contrasts:
+        lines.append(f"- {c.a} vs {c.b}, {c.task}: {c.verdict}. " + "; ".join(c.reasons) + ".")
+    lines += ["", "### Where outputs differ", ""]
+    differing = [c for c in summary.contrasts if c.identity.token_identical < c.identity.n]
+    if not differing:
+        lines.append("Every paired output is token-for-token identical.")
+    for c in differing:
+        ident = c.identity
+        lines.append(
+            f"- {c.a} vs {c.b}, {c.task}: {ident.n - ident.token_identical} of {ident.n} differ; "
+            f"first diverging token min {_opt(ident.first_diverging_token_min)}, "
+            f"median {_opt(ident.first_diverging_token_median, '{:.1f}')}; "
+            f"mean share of bytes changed {_opt(ident.bytes_changed_share_mean, '{:.3f}')}."
+        )
+    lines += [
+        "",
+        "## Rates",
+        "",
+        "| pair | arm | task | metric | k / n | rate | Wilson 95% CI |",
+        "|---|---|---|---|---:|---:|---|",
+    ]
+    for r in summary.rates:
+        lines.append(
+            f"| {r.pair} | {r.arm} | {r.task} | {r.metric} | {r.k} / {r.n} | {_pct(r.rate)} | "
+            f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}] |"
+        )
+    lines += [
+        "",
+        "## Arms: speed and acceptance",
+        "",
+        "| arm | pair | speculation | items | tokens | wall (s) | tokens/s | draft tokens | "
+        "accepted | acceptance | accepted per position |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for a in summary.arms:
+        lines.append(
+            f"| {a.arm} | {a.pair} | {a.speculative} | {a.n_items} | {a.n_tokens} | "
+            f"{a.wall_s:.2f} | {a.tokens_per_s:.0f} | {a.draft_tokens} | {a.accepted_tokens} | "
+            f"{_opt(a.acceptance_rate, '{:.3f}')} | "
+            f"{' '.join(str(x) for x in a.accepted_per_position) or '-'} |"
+        )
+    lines += ["", "## Judging", "", "| judge | outputs | distinct outputs |", "|---|---:|---:|"]
+    for j in summary.judging:
+        lines.append(f"| {j.judge} | {j.outputs} | {j.unique_outputs} |")
+    lines += [
+        "",
+        "Speed on CPU with tiny models is not expected to improve with speculation; "
+        "it is reported as measured.",
+        "",
+    ]
+    return "\n".join(lines)

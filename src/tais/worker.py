@@ -1,0 +1,99 @@
+"""Engine process for one arm: `python -m tais.worker JOB.json` (started by the generate stage)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from tais.backends import get_backend
+from tais.errors import TaisError
+from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm
+from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
+from tais.places import RunPlaces
+from tais.records import ArmRun, ChunkStat, Generation, Item, SpecCounters
+
+
+def run_job(job: Job) -> None:
+    places = RunPlaces(Path(job.run_root))
+    arm = job.arm
+    items = read_jsonl(places.battery, Item)
+    chunks = chunked(items, job.engine.batch_size)
+    done = recover_arm(places, arm.name)
+    resumed = bool(done)
+    backend = get_backend(job.engine.backend)
+    started = time.perf_counter()
+    backend.start(arm, job.engine)
+    startup_s = time.perf_counter() - started
+    for index, chunk in enumerate(chunks):
+        if index in done:
+            continue
+        before = backend.counters()
+        started = time.perf_counter()
+        outputs = backend.generate([item.messages for item in chunk])
+        wall_s = time.perf_counter() - started
+        gens = [
+            Generation(
+                item_id=item.item_id,
+                pair=arm.pair,
+                arm=arm.name,
+                chunk=index,
+                text=out.text,
+                token_ids=out.token_ids,
+                output_sha256=sha256_text(out.text),
+                n_tokens=len(out.token_ids),
+                finish_reason=out.finish_reason,
+            )
+            for item, out in zip(chunk, outputs, strict=True)
+        ]
+        append_jsonl(places.generations(arm.name), gens)
+        stat = ChunkStat(
+            chunk=index,
+            n_items=len(chunk),
+            n_tokens=sum(g.n_tokens for g in gens),
+            wall_s=wall_s,
+            counters=backend.counters().minus(before),
+        )
+        append_jsonl(places.chunks(arm.name), [stat])
+        done[index] = stat
+    stats = [done[i] for i in sorted(done)]
+    counters = SpecCounters()
+    for stat in stats:
+        counters = counters.plus(stat.counters)
+    wall_s = sum(s.wall_s for s in stats)
+    n_tokens = sum(s.n_tokens for s in stats)
+    run = ArmRun(
+        arm=arm.name,
+        pair=arm.pair,
+        fingerprint=job.fingerprint,
+        engine={**job.engine.model_dump(mode="json"), **arm.model_dump(mode="json")},
+        versions=backend.versions(),
+        startup_s=startup_s,
+        wall_s=wall_s,
+        n_items=sum(s.n_items for s in stats),
+        n_tokens=n_tokens,
+        tokens_per_s=n_tokens / wall_s if wall_s > 0 else 0.0,
+        counters=counters,
+        acceptance_rate=(
+            counters.accepted_tokens / counters.draft_tokens if counters.draft_tokens else None
+        ),
+        resumed=resumed,
+    )
+    atomic_write_text(places.arm_run(arm.name), run.model_dump_json(indent=2) + "\n")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m tais.worker JOB.json", file=sys.stderr)
+        return 2
+    try:
+        job = Job.model_validate_json(Path(argv[0]).read_text(encoding="utf-8"))
+        run_job(job)
+    except TaisError as exc:
+        print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
