@@ -89,7 +89,9 @@ def identity_of(
     n = len(pairs)
     token_same = sum(a.token_ids_sha256 == b.token_ids_sha256 for a, b in pairs)
     bytes_same = sum(a.output_sha256 == b.output_sha256 for a, b in pairs)
-    diverged = [divergences[a.item_id] for a, b in pairs if a.token_ids_sha256 != b.token_ids_sha256]
+    diverged = [
+        divergences[a.item_id] for a, b in pairs if a.token_ids_sha256 != b.token_ids_sha256
+    ]
     firsts = [d.first_diverging_token for d in diverged]
     return Identity(
         n=n,
@@ -114,8 +116,18 @@ def _rates(records: list[SampleRecord], refusal_judge: str) -> list[Rate]:
         k, n = sum(outcomes), len(outcomes)
         low, high = wilson_ci(k, n)
         rates.append(
-            Rate(pair=pair, arm=arm, task=task, kind=kind, metric=metric_of(kind), k=k, n=n,
-                 rate=k / n, ci_low=low, ci_high=high)
+            Rate(
+                pair=pair,
+                arm=arm,
+                task=task,
+                kind=kind,
+                metric=metric_of(kind),
+                k=k,
+                n=n,
+                rate=k / n,
+                ci_low=low,
+                ci_high=high,
+            )
         )
     return rates
 
@@ -153,12 +165,23 @@ def _contrast_cells(
             if analysis.method == "wald":
                 tost = tost_wald_unpaired(k_a, n, k_b, n, analysis.margin, analysis.alpha)
             else:
-                tost = tost_paired(**table, margin=analysis.margin, alpha=analysis.alpha,
-                                   method=analysis.method)
+                tost = tost_paired(
+                    **table, margin=analysis.margin, alpha=analysis.alpha, method=analysis.method
+                )
             cells.append(
-                dict(contrast=contrast.name, a=contrast.a, b=contrast.b, task=task, kind=kind,
-                     n=n, table=table, rate_a=k_a / n, rate_b=k_b / n, tost=tost,
-                     identity=identity_of(pairs, div))
+                dict(
+                    contrast=contrast.name,
+                    a=contrast.a,
+                    b=contrast.b,
+                    task=task,
+                    kind=kind,
+                    n=n,
+                    table=table,
+                    rate_a=k_a / n,
+                    rate_b=k_b / n,
+                    tost=tost,
+                    identity=identity_of(pairs, div),
+                )
             )
     return cells
 
@@ -172,9 +195,15 @@ def _arm_summary(run: ArmRun) -> ArmSummary:
         if spec.get("model"):
             label += f" draft={spec['model']}"
     return ArmSummary(
-        arm=run.arm, pair=run.pair, speculative=label, n_items=run.n_items,
-        n_tokens=run.n_tokens, wall_s=run.wall_s, tokens_per_s=run.tokens_per_s,
-        draft_tokens=run.counters.draft_tokens, accepted_tokens=run.counters.accepted_tokens,
+        arm=run.arm,
+        pair=run.pair,
+        speculative=label,
+        n_items=run.n_items,
+        n_tokens=run.n_tokens,
+        wall_s=run.wall_s,
+        tokens_per_s=run.tokens_per_s,
+        draft_tokens=run.counters.draft_tokens,
+        accepted_tokens=run.counters.accepted_tokens,
         acceptance_rate=run.acceptance_rate,
         accepted_per_position=run.counters.accepted_per_position,
     )
@@ -187,8 +216,10 @@ def _judging(records: list[SampleRecord]) -> list[JudgeCount]:
         for judge in r.labels:
             outputs[judge] += 1
             unique[judge].add((r.item_id, r.output_sha256))
-    return [JudgeCount(judge=j, outputs=outputs[j], unique_outputs=len(unique[j]))
-            for j in sorted(outputs)]
+    return [
+        JudgeCount(judge=j, outputs=outputs[j], unique_outputs=len(unique[j]))
+        for j in sorted(outputs)
+    ]
 
 
 def analyse(
@@ -210,14 +241,31 @@ def analyse(
         verdict, reasons = decide(tost, h, analysis.h_cutoff, mde, identity)
         contrasts.append(
             ContrastResult(
-                contrast=cell["contrast"], a=cell["a"], b=cell["b"], task=cell["task"],
-                kind=cell["kind"], metric=metric_of(cell["kind"]), n=cell["n"], **table,
-                rate_a=cell["rate_a"], rate_b=cell["rate_b"], diff=tost.diff,
-                ci_low=tost.ci_low, ci_high=tost.ci_high, ci_level=1 - 2 * analysis.alpha,
-                ci_method=tost.method, equivalent=tost.equivalent,
-                beyond_margin=tost.beyond_margin, zero_variance=tost.zero_variance,
-                cohens_h=h, mcnemar_p=mcnemar_exact(table["only_a"], table["only_b"]),
-                holm_p=holm_p, mde=mde, identity=identity, verdict=verdict, reasons=reasons,
+                contrast=cell["contrast"],
+                a=cell["a"],
+                b=cell["b"],
+                task=cell["task"],
+                kind=cell["kind"],
+                metric=metric_of(cell["kind"]),
+                n=cell["n"],
+                **table,
+                rate_a=cell["rate_a"],
+                rate_b=cell["rate_b"],
+                diff=tost.diff,
+                ci_low=tost.ci_low,
+                ci_high=tost.ci_high,
+                ci_level=1 - 2 * analysis.alpha,
+                ci_method=tost.method,
+                equivalent=tost.equivalent,
+                beyond_margin=tost.beyond_margin,
+                zero_variance=tost.zero_variance,
+                cohens_h=h,
+                mcnemar_p=mcnemar_exact(table["only_a"], table["only_b"]),
+                holm_p=holm_p,
+                mde=mde,
+                identity=identity,
+                verdict=verdict,
+                reasons=reasons,
             )
         )
     counts = {v: sum(c.verdict == v for c in contrasts) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
@@ -227,13 +275,22 @@ def analyse(
     elif contrasts and counts["PASS"] == len(contrasts):
         overall = "PASS"
     return Summary(
-        experiment=config.experiment, config_sha256=config.config_hash(),
-        margin=analysis.margin, alpha=analysis.alpha, method=analysis.method,
-        h_cutoff=analysis.h_cutoff, refusal_judge=analysis.judge,
-        rates=_rates(records, analysis.judge), contrasts=contrasts,
+        experiment=config.experiment,
+        config_sha256=config.config_hash(),
+        margin=analysis.margin,
+        alpha=analysis.alpha,
+        method=analysis.method,
+        h_cutoff=analysis.h_cutoff,
+        refusal_judge=analysis.judge,
+        rates=_rates(records, analysis.judge),
+        contrasts=contrasts,
         arms=[_arm_summary(run) for run in sorted(arm_runs, key=lambda r: r.arm)],
         judging=_judging(records),
-        verdict=ExperimentVerdict(verdict=overall, n_contrasts=len(contrasts),
-                                  n_pass=counts["PASS"], n_fail=counts["FAIL"],
-                                  n_inconclusive=counts["INCONCLUSIVE"]),
+        verdict=ExperimentVerdict(
+            verdict=overall,
+            n_contrasts=len(contrasts),
+            n_pass=counts["PASS"],
+            n_fail=counts["FAIL"],
+            n_inconclusive=counts["INCONCLUSIVE"],
+        ),
     )

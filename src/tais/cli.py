@@ -42,14 +42,27 @@ def _fail(exc: TaisError) -> None:
 
 def _verdict_table(summary: Summary) -> Table:
     table = Table(title=f"TAIS verdict: {summary.experiment}: {summary.verdict.verdict}")
-    for column in ("contrast", "task", "rate A", "rate B", "90% CI (pp)", "h", "identical",
-                   "verdict"):
+    for column in (
+        "contrast",
+        "task",
+        "rate A",
+        "rate B",
+        "90% CI (pp)",
+        "h",
+        "identical",
+        "verdict",
+    ):
         table.add_column(column)
     for c in summary.contrasts:
         table.add_row(
-            f"{c.a} vs {c.b}", c.task, f"{100 * c.rate_a:.1f}%", f"{100 * c.rate_b:.1f}%",
-            f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]", f"{c.cohens_h:+.3f}",
-            f"{c.identity.token_identical}/{c.identity.n}", c.verdict,
+            f"{c.a} vs {c.b}",
+            c.task,
+            f"{100 * c.rate_a:.1f}%",
+            f"{100 * c.rate_b:.1f}%",
+            f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]",
+            f"{c.cohens_h:+.3f}",
+            f"{c.identity.token_identical}/{c.identity.n}",
+            c.verdict,
         )
     return table
 
@@ -67,10 +80,20 @@ def main() -> None:
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
-@click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"),
-              show_default=True, help="Where raw outputs (with text) are kept; never released.")
-@click.option("--root", type=click.Path(path_type=Path), default=Path("."), show_default=True,
-              help="Project root holding validation/ and manifest.yaml.")
+@click.option(
+    "--runs-dir",
+    type=click.Path(path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="Where raw outputs (with text) are kept; never released.",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project root holding validation/ and manifest.yaml.",
+)
 def run(config: Path, runs_dir: Path, root: Path) -> None:
     """Run the whole screen for the experiment CONFIG (YAML).
 
@@ -79,16 +102,23 @@ def run(config: Path, runs_dir: Path, root: Path) -> None:
     from tais.pipeline import run_screen
 
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
             result = run_screen(config, RichArmProgress(progress), runs_dir=runs_dir, root=root)
     except TaisError as exc:
         _fail(exc)
         return
     Console().print(_verdict_table(result.summary))
     for judge, (outputs, calls) in sorted(result.judge_calls.items()):
-        console.print(f"judge {judge}: {outputs} outputs, {calls} new calls "
-                      f"({outputs - calls} answered from cache)")
+        console.print(
+            f"judge {judge}: {outputs} outputs, {calls} new calls "
+            f"({outputs - calls} answered from cache)"
+        )
     console.print(f"artifacts: {result.out_dir}; manifest updated")
 
 
@@ -114,10 +144,17 @@ def battery(config: Path) -> None:
 
 @main.command()
 @click.option("--root", type=click.Path(path_type=Path), default=Path("."), show_default=True)
-@click.option("--deep", is_flag=True,
-              help="Also re-hash the raw texts in runs/ and re-run the keyword judge on them.")
-@click.option("--runs-dir", type=click.Path(path_type=Path), default=None,
-              help="Raw outputs for --deep (default: ROOT/runs).")
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also re-hash the raw texts in runs/ and re-run the keyword judge on them.",
+)
+@click.option(
+    "--runs-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Raw outputs for --deep (default: ROOT/runs).",
+)
 def verify(root: Path, deep: bool, runs_dir: Path | None) -> None:
     """Check manifest hashes and re-derive every published number from the stored records."""
     from tais.verify import verify as verify_all

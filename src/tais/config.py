@@ -104,8 +104,9 @@ class ExperimentConfig(Strict):
         for contrast in self.contrasts:
             for side in (contrast.a, contrast.b):
                 if side not in names:
+                    known = ", ".join(names)
                     raise ValueError(
-                        f"contrast {contrast.name}: unknown arm {side!r}; arms are {', '.join(names)}"
+                        f"contrast {contrast.name}: unknown arm {side!r}; arms: {known}"
                     )
         return self
 

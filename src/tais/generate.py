@@ -71,7 +71,7 @@ def recover_arm(places: RunPlaces, arm: str) -> dict[int, ChunkStat]:
         stats.setdefault(stat.chunk, stat)
     gens = [g for g in read_intact_prefix(gens_path, Generation) if g.chunk in stats]
     if stats_path.exists():
-        write_jsonl(stats_path, sorted(stats.values(), key=lambda s: s.chunk))
+        write_jsonl(stats_path, [stats[chunk] for chunk in sorted(stats)])
     if gens_path.exists():
         write_jsonl(gens_path, gens)
     return stats

@@ -71,7 +71,7 @@ def append_jsonl(path: Path, records: Iterable[BaseModel]) -> None:
 
 
 def iter_jsonl(path: Path, model: type[M]) -> Iterator[M]:
-    """Parse every line into `model`; a cut or malformed line is a DataError naming file and line."""
+    """Parse every line into `model`; a cut or bad line is a DataError naming file and line."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
     with path.open("r", encoding="utf-8") as fh:

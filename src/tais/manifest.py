@@ -39,7 +39,8 @@ def covered_files(root: Path, top: str) -> list[Path]:
     if not base.exists():
         return []
     return sorted(
-        p for p in base.rglob("*")
+        p
+        for p in base.rglob("*")
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 

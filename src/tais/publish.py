@@ -40,10 +40,17 @@ def build_records(
         item = by_id[gen.item_id]
         records.append(
             SampleRecord(
-                item_id=gen.item_id, benchmark=item.benchmark, task=item.task, kind=item.kind,
-                pair=gen.pair, arm=gen.arm, output_sha256=gen.output_sha256,
-                token_ids_sha256=token_ids_sha256(gen.token_ids), n_tokens=gen.n_tokens,
-                n_bytes=len(gen.text.encode("utf-8")), finish_reason=gen.finish_reason,
+                item_id=gen.item_id,
+                benchmark=item.benchmark,
+                task=item.task,
+                kind=item.kind,
+                pair=gen.pair,
+                arm=gen.arm,
+                output_sha256=gen.output_sha256,
+                token_ids_sha256=token_ids_sha256(gen.token_ids),
+                n_tokens=gen.n_tokens,
+                n_bytes=len(gen.text.encode("utf-8")),
+                finish_reason=gen.finish_reason,
                 labels=judged.labels.get((gen.arm, gen.item_id), {}),
             )
         )
@@ -75,7 +82,8 @@ def build_divergences(config: ExperimentConfig, generations: list[Generation]) -
             if a.token_ids != b.token_ids:
                 found.append(
                     Divergence(
-                        contrast=contrast.name, item_id=item_id,
+                        contrast=contrast.name,
+                        item_id=item_id,
                         first_diverging_token=first_diverging_token(a.token_ids, b.token_ids),
                         bytes_changed_share=bytes_changed_share(a.text, b.text),
                     )
@@ -85,10 +93,15 @@ def build_divergences(config: ExperimentConfig, generations: list[Generation]) -
 
 def _git_commit() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
@@ -143,7 +156,8 @@ def write_artifacts(
     atomic_write_text(places.config, config_text)
     write_jsonl(places.records, records)
     write_jsonl(places.divergences, divergences)
-    write_jsonl(places.arms, sorted(arm_runs, key=lambda r: r.arm))
+    by_arm = {run.arm: run for run in arm_runs}
+    write_jsonl(places.arms, [by_arm[arm] for arm in sorted(by_arm)])
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
     atomic_write_text(places.report, render_report(summary))
     atomic_write_text(places.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
@@ -170,8 +184,12 @@ def publish(
     divergences = build_divergences(config, generations)
     summary = analyse(config, records, divergences, arm_runs)
     calls = {
-        name: {"outputs": s.outputs, "unique": s.unique, "calls": s.calls,
-               "saved_by_cache": s.outputs - s.calls}
+        name: {
+            "outputs": s.outputs,
+            "unique": s.unique,
+            "calls": s.calls,
+            "saved_by_cache": s.outputs - s.calls,
+        }
         for name, s in judged.stats.items()
     }
     env = environment(config, arm_runs, calls)

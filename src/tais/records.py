@@ -40,7 +40,8 @@ class SpecCounters(Record):
 
     def minus(self, earlier: SpecCounters) -> SpecCounters:
         per_pos = [
-            now - (earlier.accepted_per_position[i] if i < len(earlier.accepted_per_position) else 0)
+            now
+            - (earlier.accepted_per_position[i] if i < len(earlier.accepted_per_position) else 0)
             for i, now in enumerate(self.accepted_per_position)
         ]
         return SpecCounters(

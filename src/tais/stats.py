@@ -75,8 +75,8 @@ def _tango_ci(b: int, c: int, n: int, z: float) -> tuple[float, float]:
         return -h, h
 
     def restricted_sd(d: float) -> float:
-        # Restricted MLE of the only_a cell probability under delta = d (Tango eq. 7),
-        # then sqrt of n * Var(b - c) under that null.
+        # Restricted MLE of the only_a cell probability under delta = d (closed-form root
+        # of Tango's quadratic), then sqrt of n * Var(b - c) under that null.
         qa = 2.0 * n
         qb = -b - c + (2.0 * n - b + c) * d
         qc = -c * d * (1.0 - d)
@@ -144,7 +144,7 @@ def paired_diff_ci(
     the restricted MLE of P(only_a) = (sqrt(B^2 - 4AC) - B) / 2A with A = 2n,
     B = -only_b - only_a + (2n - only_b + only_a)*d, C = -only_a*d*(1 - d); the limits solve
     T(d) = +/-z (same equations as Fagerland, Lydersen & Laake 2017, Statistical Analysis
-    of Contingency Tables, sec. 8.5). Solved with brentq; the boundary cases (no discordant
+    of Contingency Tables, ch. 8). Solved with brentq; the boundary cases (no discordant
     pairs, estimate +/-1) use the closed-form roots of the same equation.
 
     method="newcombe": hybrid score interval, Newcombe RG (1998) Stat Med 17:2635-2650,

@@ -13,8 +13,8 @@ from tais.analyse import analyse
 from tais.config import load_config
 from tais.errors import DataError, TaisError, VerifyError
 from tais.io import read_jsonl, sha256_text
-from tais.judges.keyword import KeywordJudge
 from tais.judges.base import JudgeRequest
+from tais.judges.keyword import KeywordJudge
 from tais.manifest import check_manifest
 from tais.places import PublishPlaces, RunPlaces
 from tais.publish import build_divergences, token_ids_sha256
@@ -23,7 +23,7 @@ from tais.report import render_report
 
 
 def diff_values(stored: Any, derived: Any, where: str) -> list[str]:
-    """Every leaf where the stored and re-derived values differ, as 'where: stored X, re-derived Y'."""
+    """Each leaf where stored and re-derived values differ: 'where: stored X, re-derived Y'."""
     if isinstance(stored, dict) and isinstance(derived, dict):
         out = []
         for key in sorted(stored.keys() | derived.keys()):

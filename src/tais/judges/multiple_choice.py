@@ -26,10 +26,16 @@ def letters_for(item: Item) -> str:
     return "ABCDEFGHIJ"[: len(choices)] if choices else "ABCD"
 
 
+# "A or B", "B/C": a hedge between letters is no answer.
+_HEDGE = re.compile(r"\b([A-Z])\)?\s*(?:or|and|/)\s*\(?([A-Z])\b")
+
+
 def extract_letter(text: str, item: Item) -> str:
     valid = letters_for(item)
+    if any(a in valid and b in valid and a != b for a, b in _HEDGE.findall(text)):
+        return UNPARSEABLE
     for pattern in _PATTERNS:
-        found = {m for m in pattern.findall(text) if m in valid}
+        found: set[str] = {m for m in pattern.findall(text) if m in valid}
         if len(found) == 1:
             return found.pop()
         if len(found) > 1:
