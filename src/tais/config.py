@@ -77,6 +77,13 @@ class Contrast(Strict):
         return f"{self.a}~{self.b}"
 
 
+class JudgeSpec(Strict):
+    """A judge by registered name, with the options its constructor takes."""
+
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class Analysis(Strict):
     margin: float = Field(default=0.03, gt=0, lt=1)
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
@@ -92,7 +99,7 @@ class ExperimentConfig(Strict):
     engine: Engine = Engine()
     arms: list[Arm] = Field(min_length=1)
     contrasts: list[Contrast] = Field(default_factory=list)
-    judges: list[str] = Field(default_factory=lambda: ["keyword", "multiple_choice"])
+    judges: list[str | JudgeSpec] = Field(default_factory=lambda: ["keyword", "multiple_choice"])
     analysis: Analysis = Analysis()
 
     @model_validator(mode="after")
@@ -109,6 +116,9 @@ class ExperimentConfig(Strict):
                         f"contrast {contrast.name}: unknown arm {side!r}; arms: {known}"
                     )
         return self
+
+    def judge_specs(self) -> list[JudgeSpec]:
+        return [j if isinstance(j, JudgeSpec) else JudgeSpec(name=j) for j in self.judges]
 
     def arm(self, name: str) -> Arm:
         for arm in self.arms:

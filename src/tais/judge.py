@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from tais.config import JudgeSpec
 from tais.errors import ConfigError
 from tais.io import append_jsonl, canonical_json, read_intact_prefix, sha256_text, write_jsonl
 from tais.judges import JudgeRequest, get_judge
@@ -49,7 +50,7 @@ def load_cache(places: RunPlaces, judge: str) -> dict[str, Judgement]:
 
 
 def judge_outputs(
-    judge_names: list[str],
+    judge_specs: list[JudgeSpec],
     items: list[Item],
     generations: list[Generation],
     places: RunPlaces,
@@ -62,8 +63,9 @@ def judge_outputs(
     result = Judged()
     order = list(generations)
     random.Random(seed).shuffle(order)
-    for name in judge_names:
-        judge = get_judge(name)
+    for spec in judge_specs:
+        name = spec.name
+        judge = get_judge(name, spec.options)
         config_sha = sha256_text(canonical_json(judge.config()))
         cache = load_cache(places, name)
         stats = result.stats.setdefault(name, JudgeStats())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+from typing import Any
+
 from tais.errors import ConfigError
 from tais.judges.base import Judge, JudgeRequest
 
@@ -17,11 +19,16 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_judge(name: str) -> Judge:
+def get_judge(name: str, options: dict[str, Any] | None = None) -> Judge:
+    """The judge registered as `name`, built with `options` (unknown options fail loudly)."""
     if name not in _REGISTRY:
         raise ConfigError(f"unknown judge {name!r}; available: {', '.join(available())}")
     module_name, _, attr = _REGISTRY[name].partition(":")
-    judge: Judge = getattr(importlib.import_module(module_name), attr)()
+    cls = getattr(importlib.import_module(module_name), attr)
+    try:
+        judge: Judge = cls(**(options or {}))
+    except TypeError as exc:
+        raise ConfigError(f"judge {name!r}: bad options: {exc}") from None
     return judge
 
 
