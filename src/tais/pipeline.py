@@ -33,7 +33,9 @@ def run_screen(
     places = RunPlaces.for_experiment(runs_dir, config.experiment)
     arm_runs = generate(config, items, places, progress)
     generations = [g for arm in config.arms for g in load_generations(places, arm.name)]
-    judged = judge_outputs(config.judge_specs(), items, generations, places, seed=config.engine.seed)
+    judged = judge_outputs(
+        config.judge_specs(), items, generations, places, seed=config.engine.seed
+    )
     out_dir = root / "validation" / config.experiment
     summary = publish(
         config,
