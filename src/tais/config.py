@@ -92,6 +92,9 @@ class Analysis(Strict):
     judge: str = "keyword"
 
 
+DEFAULT_JUDGES: tuple[str | JudgeSpec, ...] = ("keyword", "multiple_choice")
+
+
 class ExperimentConfig(Strict):
     experiment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -99,7 +102,7 @@ class ExperimentConfig(Strict):
     engine: Engine = Engine()
     arms: list[Arm] = Field(min_length=1)
     contrasts: list[Contrast] = Field(default_factory=list)
-    judges: list[str | JudgeSpec] = Field(default_factory=lambda: ["keyword", "multiple_choice"])
+    judges: list[str | JudgeSpec] = Field(default_factory=lambda: [*DEFAULT_JUDGES])
     analysis: Analysis = Analysis()
 
     @model_validator(mode="after")
