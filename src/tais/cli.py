@@ -15,6 +15,8 @@ from tais.errors import TaisError, VerifyError
 from tais.summary import Summary
 
 console = Console(stderr=True)
+# Wide enough for the verdict table when output is piped (rich assumes 80 columns then).
+stdout = Console(width=max(Console().width, 120))
 
 
 class RichArmProgress:
@@ -113,7 +115,7 @@ def run(config: Path, runs_dir: Path, root: Path) -> None:
     except TaisError as exc:
         _fail(exc)
         return
-    Console().print(_verdict_table(result.summary))
+    stdout.print(_verdict_table(result.summary))
     for judge, (outputs, calls) in sorted(result.judge_calls.items()):
         console.print(
             f"judge {judge}: {outputs} outputs, {calls} new calls "
@@ -139,7 +141,7 @@ def battery(config: Path) -> None:
         table.add_column(column)
     for bench, task, kind, count in battery_table(items):
         table.add_row(bench, task, kind, str(count))
-    Console().print(table)
+    stdout.print(table)
 
 
 @main.command()

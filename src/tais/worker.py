@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tais.backends import get_backend
 from tais.errors import TaisError
@@ -12,6 +13,17 @@ from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
 from tais.records import ArmRun, ChunkStat, Generation, Item, SpecCounters
+
+
+def resolved_engine(job: Job) -> dict[str, Any]:
+    """The engine settings this arm actually ran with: the arm's overrides win."""
+    arm = job.arm
+    return {
+        **job.engine.model_dump(mode="json"),
+        **arm.model_dump(mode="json", exclude={"dtype", "seed"}),
+        "dtype": arm.dtype or job.engine.dtype,
+        "seed": arm.seed if arm.seed is not None else job.engine.seed,
+    }
 
 
 def run_job(job: Job) -> None:
@@ -66,7 +78,7 @@ def run_job(job: Job) -> None:
         arm=arm.name,
         pair=arm.pair,
         fingerprint=job.fingerprint,
-        engine={**job.engine.model_dump(mode="json"), **arm.model_dump(mode="json")},
+        engine=resolved_engine(job),
         versions=backend.versions(),
         startup_s=startup_s,
         wall_s=wall_s,
