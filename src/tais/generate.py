@@ -77,7 +77,7 @@ def recover_arm(places: RunPlaces, arm: str) -> dict[int, ChunkStat]:
     return stats
 
 
-def _check_fingerprint(places: RunPlaces, arm: str, fingerprint: str) -> None:
+def check_fingerprint(places: RunPlaces, arm: str, fingerprint: str) -> None:
     path = places.fingerprint(arm)
     if path.exists() and path.read_text(encoding="utf-8").strip() != fingerprint:
         raise DataError(
@@ -158,7 +158,7 @@ def generate(
     runs: dict[str, ArmRun] = {}
     for arm in config.arms:
         fingerprint = arm_fingerprint(arm, config.engine, items)
-        _check_fingerprint(places, arm.name, fingerprint)
+        check_fingerprint(places, arm.name, fingerprint)
         job = Job(
             experiment=config.experiment,
             arm=arm,
