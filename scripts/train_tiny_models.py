@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import os
 import sys
@@ -46,7 +47,7 @@ CHAT_TEMPLATE = (
 
 # name -> (layers, adversarial corpus, steps, seed)
 MODELS: dict[str, dict] = {
-    "tiny-target": {"layers": 4, "adversarial": False, "steps": 900, "seed": 1},
+    "tiny-target": {"layers": 4, "adversarial": False, "steps": 700, "seed": 1},
     "tiny-draft": {"layers": 1, "adversarial": False, "steps": 400, "seed": 2},
     "tiny-draft-adversarial": {"layers": 1, "adversarial": True, "steps": 400, "seed": 3},
 }
@@ -96,6 +97,28 @@ def build_tokenizer():
     )
     fast.chat_template = CHAT_TEMPLATE
     return fast
+
+
+def save_tokenizer(tokenizer, folder: Path) -> None:
+    """Save the tokenizer files in a form that loads in transformers 4.x and 5.x alike: the
+    generic PreTrainedTokenizerFast class and the chat template inline in tokenizer_config.json
+    (transformers 5 writes a separate chat_template.jinja and its own class name)."""
+    tokenizer.save_pretrained(folder)
+    cfg_path = folder / "tokenizer_config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    for key in ("is_local", "local_files_only", "name_or_path"):
+        cfg.pop(key, None)
+    cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    cfg["chat_template"] = CHAT_TEMPLATE
+    cfg["added_tokens_decoder"] = {
+        str(i): {"content": s, "lstrip": False, "normalized": False, "rstrip": False,
+                 "single_word": False, "special": True}
+        for i, s in enumerate(SPECIAL_TOKENS)
+    }
+    cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    jinja = folder / "chat_template.jinja"
+    if jinja.exists():
+        jinja.unlink()
 
 
 def encode_pairs(tokenizer, pairs):
@@ -193,7 +216,7 @@ def train_model(tokenizer, name: str, spec: dict, out_dir: Path) -> dict:
         pad_token_id=tokenizer.pad_token_id,
     )
     model.save_pretrained(target, safe_serialization=True)
-    tokenizer.save_pretrained(target)
+    save_tokenizer(tokenizer, target)
     n_params = sum(p.numel() for p in model.parameters())
     tail = losses[-50:]
     return {
@@ -226,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         from transformers import AutoTokenizer
 
-        tokenizer.save_pretrained(tmp)
+        save_tokenizer(tokenizer, Path(tmp))
         tokenizer = AutoTokenizer.from_pretrained(tmp)
+        assert tokenizer.chat_template == CHAT_TEMPLATE
     print(f"tokenizer: vocab {len(tokenizer)}, specials {SPECIAL_TOKENS}", flush=True)
     for name in args.only or list(MODELS):
         r = train_model(tokenizer, name, MODELS[name], out_dir)

@@ -24,6 +24,7 @@ import pytest
 from tais.stats import (
     TostResult,
     cohens_h,
+    cohens_kappa,
     holm,
     mcnemar_exact,
     mde_two_proportions,
@@ -475,3 +476,55 @@ def test_mde_decreases_with_n() -> None:
 def test_mde_at_boundary_rate_stays_in_unit_interval() -> None:
     assert 0.0 < mde_two_proportions(0.0, 100) <= 1.0
     assert 0.0 < mde_two_proportions(1.0, 100) <= 1.0
+
+
+# --- Cohen's kappa ------------------------------------------------------------------------
+
+KAPPA_CASES = [
+    # (table, expected (kappa, kappa_low, kappa_upp)) -- statsmodels 0.15.0:
+    # r = cohens_kappa(table); (r.kappa, r.kappa_low, r.kappa_upp)   [95% CI]
+    ([[20, 5], [10, 15]], (0.3999999999999999, 0.151092290476661, 0.6489077095233389)),
+    ([[45, 15], [25, 15]], (0.13043478260869554, -0.06293827779258965, 0.3238078430099807)),
+    ([[88, 10], [14, 88]], (0.7600959616153539, 0.6701297442293506, 0.8500621790013572)),
+    ([[40, 9], [6, 45]], (0.6995192307692307, 0.5595903407506923, 0.8394481207877692)),
+    ([[97, 2], [1, 0]], (-0.013513513513511993, -0.03230425660842727, 0.005277229581403283)),
+    ([[10, 0], [0, 10]], (1.0, 1.0, 1.0)),
+    (
+        [[22, 3, 2], [4, 30, 1], [2, 2, 34]],
+        (0.7882957810373507, 0.6859669298893902, 0.8906246321853111),
+    ),
+]
+
+
+@pytest.mark.parametrize(("table", "expected"), KAPPA_CASES)
+def test_cohens_kappa_matches_statsmodels(
+    table: list[list[int]], expected: tuple[float, float, float]
+) -> None:
+    assert cohens_kappa(table) == pytest.approx(expected, abs=TIGHT)
+
+
+def test_cohens_kappa_other_alpha_matches_statsmodels() -> None:
+    # statsmodels 0.15.0: r = cohens_kappa([[40, 9], [6, 45]]);
+    # r.kappa -/+ scipy.stats.norm.isf(0.05) * r.std_kappa  (std_kappa = 0.07139360269998822)
+    _, lo, hi = cohens_kappa([[40, 9], [6, 45]], alpha=0.10)
+    assert (lo, hi) == pytest.approx((0.5820872044270227, 0.8169512571114388), abs=TIGHT)
+
+
+def test_cohens_kappa_ci_is_clipped_to_minus_one() -> None:
+    # statsmodels 0.15.0: cohens_kappa([[0, 3], [4, 0]]) gives kappa -0.9599999999999996,
+    # kappa_low -1.3623794126706836 (outside kappa's range), kappa_upp -0.5576205873293156.
+    kappa, lo, hi = cohens_kappa([[0, 3], [4, 0]])
+    assert kappa == pytest.approx(-0.9599999999999996, abs=TIGHT)
+    assert lo == -1.0
+    assert hi == pytest.approx(-0.5576205873293156, abs=TIGHT)
+
+
+def test_cohens_kappa_undefined_when_one_category_only() -> None:
+    # statsmodels 0.15.0: cohens_kappa([[50, 0], [0, 0]]) gives kappa nan (p_e == 1).
+    assert all(math.isnan(x) for x in cohens_kappa([[50, 0], [0, 0]]))
+
+
+def test_cohens_kappa_rejects_bad_tables() -> None:
+    for bad in ([[1]], [[1, 2], [3]], [[0, 0], [0, 0]], [[1, -1], [0, 2]]):
+        with pytest.raises(ValueError):
+            cohens_kappa(bad)

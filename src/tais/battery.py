@@ -2,48 +2,50 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
+from tais.benchmarks import BENCHMARKS, load_builtin
+from tais.benchmarks.jailbreak import jailbreak_items
+from tais.benchmarks.sampling import stratified_sample
 from tais.config import BatterySource, ExperimentConfig
 from tais.errors import ConfigError, DataError
 from tais.io import read_jsonl
 from tais.records import Item
 
 # Benchmarks with a built-in loader; a source with `path` needs none (a JSONL of Items).
-LOADERS: dict[str, object] = {}
+LOADERS = BENCHMARKS
 
 
 def sample_limit(items: list[Item], limit: int | None, seed: int) -> list[Item]:
-    """Keep `limit` items per task, chosen by a seeded hash of the id.
+    """Keep `limit` items per task, stratified by `meta["category"]`, ranked by a seeded hash.
 
     Hashing the id (not the row order) keeps the choice stable when rows are added elsewhere,
     and every item keeps the same id whatever the limit.
     """
-    if limit is None:
-        return items
-    by_task: dict[str, list[Item]] = defaultdict(list)
-    for item in items:
-        by_task[item.task].append(item)
-
-    def rank(item: Item) -> str:
-        return hashlib.sha256(f"{seed}:{item.item_id}".encode()).hexdigest()
-
-    kept = {i.item_id for group in by_task.values() for i in sorted(group, key=rank)[:limit]}
-    return [item for item in items if item.item_id in kept]
+    return stratified_sample(items, limit, seed)
 
 
 def load_source(source: BatterySource, seed: int) -> list[Item]:
-    if source.path is None:
-        if source.benchmark not in LOADERS:
-            known = ", ".join(sorted(LOADERS)) or "none yet"
-            raise ConfigError(
-                f"unknown benchmark {source.benchmark!r} (built-in loaders: {known}); "
-                "give `path` to a JSONL file of items"
-            )
-        raise ConfigError(f"benchmark {source.benchmark!r}: loader not available")
-    path = Path(source.path)
+    items = _path_items(source) if source.path is not None else _builtin_items(source)
+    items = sample_limit(items, source.limit, seed)
+    if source.jailbreak:
+        items = items + jailbreak_items(items, source.jailbreak)
+    return items
+
+
+def _builtin_items(source: BatterySource) -> list[Item]:
+    if source.benchmark not in LOADERS:
+        known = ", ".join(sorted(LOADERS)) or "none yet"
+        raise ConfigError(
+            f"unknown benchmark {source.benchmark!r} (built-in loaders: {known}); "
+            "give `path` to a JSONL file of items"
+        )
+    return load_builtin(source)
+
+
+def _path_items(source: BatterySource) -> list[Item]:
+    path = Path(str(source.path))
     if not path.is_file():
         raise DataError(f"benchmark {source.benchmark!r}: battery file not found: {path}")
     items = [item for item in read_jsonl(path, Item) if item.benchmark == source.benchmark]
@@ -56,7 +58,7 @@ def load_source(source: BatterySource, seed: int) -> list[Item]:
                 f"{path} has {', '.join(sorted(present))}"
             )
         items = [item for item in items if item.task in source.tasks]
-    return sample_limit(items, source.limit, seed)
+    return items
 
 
 def build_battery(config: ExperimentConfig) -> list[Item]:

@@ -38,7 +38,7 @@ class RichArmProgress:
 
 
 def _fail(exc: TaisError) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     sys.exit(1)
 
 
@@ -165,7 +165,7 @@ def verify(root: Path, deep: bool, runs_dir: Path | None) -> None:
         checked = verify_all(root, deep=deep, runs_root=runs_dir)
     except VerifyError as exc:
         for problem in exc.problems:
-            console.print(f"[red]MISMATCH[/] {problem}", highlight=False)
+            console.print(f"[red]MISMATCH[/] {problem}", highlight=False, soft_wrap=True)
         console.print(f"[bold red]verify failed:[/] {len(exc.problems)} problem(s)")
         sys.exit(1)
     except TaisError as exc:

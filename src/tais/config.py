@@ -21,12 +21,26 @@ class Strict(BaseModel):
 
 
 class BatterySource(Strict):
-    """One benchmark of the battery. `path` is a local JSONL of Items (the demo battery)."""
+    """One benchmark of the battery.
+
+    `path` is a local JSONL of Items (the demo battery); without it `benchmark` names a
+    built-in loader (tais.benchmarks), which reads `data_dir` (else $TAIS_DATA_DIR, else the
+    Hugging Face hub). `limit` applies per task. `jailbreak` names templates of
+    bundle/prompts/jailbreak/ applied to the kept harmful items, as tasks `<task>+jailbreak`.
+    """
 
     benchmark: str
     path: str | None = None
     tasks: list[str] | None = None
     limit: int | None = Field(default=None, ge=1)
+    data_dir: str | None = None
+    jailbreak: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _data_dir_needs_a_loader(self) -> BatterySource:
+        if self.path is not None and self.data_dir is not None:
+            raise ValueError("give `path` (a JSONL of items) or `data_dir`, not both")
+        return self
 
 
 class Speculative(Strict):

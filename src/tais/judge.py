@@ -26,6 +26,8 @@ class JudgeStats:
     outputs: int = 0
     unique: int = 0
     calls: int = 0
+    # Distinct outputs whose labels say `unparseable` (an LLM judge's answer never parsed).
+    unparseable: int = 0
 
 
 @dataclass
@@ -101,4 +103,7 @@ def judge_outputs(
             stats.calls += len(fresh)
         for gen, key in keyed:
             result.labels.setdefault((gen.arm, gen.item_id), {})[name] = cache[key].labels
+        stats.unparseable = sum(
+            bool(cache[key].labels.get("unparseable")) for key in {key for _, key in keyed}
+        )
     return result

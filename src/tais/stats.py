@@ -304,3 +304,46 @@ def mde_two_proportions(p: float, n: int, alpha: float = 0.05, power: float = 0.
     up = math.sin(min(phi + h / 2.0, math.pi / 2.0)) ** 2
     down = math.sin(max(phi - h / 2.0, 0.0)) ** 2
     return max(up - p, p - down)
+
+
+def cohens_kappa(table: list[list[int]], alpha: float = 0.05) -> tuple[float, float, float]:
+    """Cohen's kappa of two raters with its asymptotic (1 - alpha) CI: (kappa, low, high).
+
+    `table[i][j]` counts the units rater A put in category i and rater B in category j.
+    Cohen J (1960) Educ Psychol Meas 20:37-46: kappa = (p_o - p_e) / (1 - p_e), with p_o the
+    diagonal share and p_e = sum_i p_i. * p_.i. The standard error is the large-sample
+    (non-null) one of Fleiss JL, Cohen J, Everitt BS (1969) Psychol Bull 72:323-327:
+    Var = [sum_i p_ii (1 - (p_i. + p_.i)(1 - kappa))^2
+           + (1 - kappa)^2 sum_{i != j} p_ij (p_.i + p_j.)^2
+           - (kappa - p_e (1 - kappa))^2] / ((1 - p_e)^2 n),
+    and the limits are kappa -/+ z_{1-alpha/2} * sqrt(Var), clipped to [-1, 1]. Matches
+    statsmodels.stats.inter_rater.cohens_kappa(table) (kappa, kappa_low, kappa_upp at
+    alpha = 0.05) up to the clipping. When p_e == 1 (both raters used one and the same
+    category for every unit) kappa is undefined and all three values are NaN.
+    """
+    k = len(table)
+    if k < 2 or any(len(row) != k for row in table):
+        raise ValueError("table must be square with at least 2 categories")
+    if any(c < 0 for row in table for c in row):
+        raise ValueError("table counts must be non-negative")
+    n = sum(sum(row) for row in table)
+    if n == 0:
+        raise ValueError("table is empty (n == 0)")
+    z = _z(alpha)
+    p = [[c / n for c in row] for row in table]
+    row = [sum(p[i]) for i in range(k)]
+    col = [sum(p[i][j] for i in range(k)) for j in range(k)]
+    p_o = sum(p[i][i] for i in range(k))
+    p_e = sum(row[i] * col[i] for i in range(k))
+    if p_e >= 1.0:
+        nan = float("nan")
+        return nan, nan, nan
+    kappa = (p_o - p_e) / (1.0 - p_e)
+    term_a = sum(p[i][i] * (1.0 - (row[i] + col[i]) * (1.0 - kappa)) ** 2 for i in range(k))
+    term_b = (1.0 - kappa) ** 2 * sum(
+        p[i][j] * (col[i] + row[j]) ** 2 for i in range(k) for j in range(k) if i != j
+    )
+    term_c = (kappa - p_e * (1.0 - kappa)) ** 2
+    var = max(term_a + term_b - term_c, 0.0) / ((1.0 - p_e) ** 2 * n)
+    half = z * math.sqrt(var)
+    return kappa, _clip(kappa - half, -1.0, 1.0), _clip(kappa + half, -1.0, 1.0)

@@ -59,7 +59,9 @@ def require_file(benchmark: str, folder: Path, relative: str, expected: str) -> 
     return path
 
 
-def require_columns(benchmark: str, where: object, found: Iterable[str], needed: Sequence[str]) -> None:
+def require_columns(
+    benchmark: str, where: object, found: Iterable[str], needed: Sequence[str]
+) -> None:
     missing = [c for c in needed if c not in set(found)]
     if missing:
         raise DataError(

@@ -11,6 +11,7 @@ from tais.judges.base import Judge, JudgeRequest
 _REGISTRY = {
     "keyword": "tais.judges.keyword:KeywordJudge",
     "multiple_choice": "tais.judges.multiple_choice:MultipleChoiceJudge",
+    "ollama": "tais.judges.ollama:OllamaJudge",
 }
 
 

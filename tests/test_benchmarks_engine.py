@@ -1,0 +1,76 @@
+"""The screen end to end on real benchmark items, a few per task, with the tiny models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tais.battery import build_battery
+from tais.benchmarks.registry import DATA_DIR_ENV
+from tais.config import parse_config
+from tais.io import write_jsonl
+from tais.pipeline import run_screen
+from tais.records import Item
+
+from .conftest import MODELS, ROOT
+from .engine_support import QuietProgress, write_config
+
+pytestmark = pytest.mark.engine
+
+DATA = ROOT.parent / "shared" / "data"
+TARGET = MODELS / "tiny-target"
+
+
+def fits(items: list[Item], max_model_len: int, max_tokens: int) -> list[Item]:
+    """Items whose templated prompt leaves room for the answer in the tiny model's context.
+
+    The tiny models have 512 positions; some real prompts (HarmBench contexts, long MMLU
+    passages) are longer than that and the engine would refuse the whole batch.
+    """
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(TARGET))
+    kept = []
+    for item in items:
+        text = tokenizer.apply_chat_template(
+            [m.model_dump() for m in item.messages], add_generation_prompt=True, tokenize=False
+        )
+        n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        if n + max_tokens <= max_model_len:
+            kept.append(item)
+    return kept
+
+
+def test_tiny_screen_runs_on_every_benchmark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(DATA))
+    data = yaml.safe_load((ROOT / "bundle" / "configs" / "benchmarks.yaml").read_text())
+    for entry in data["battery"]:
+        entry["limit"] = 3
+        if "jailbreak" in entry:
+            entry["jailbreak"] = entry["jailbreak"][:1]
+    engine = data["engine"]
+    items = fits(build_battery(parse_config(data)), engine["max_model_len"], engine["max_tokens"])
+    assert {i.benchmark for i in items} == {s["benchmark"] for s in data["battery"]}
+    battery = tmp_path / "battery.jsonl"
+    write_jsonl(battery, items)
+
+    data["experiment"] = "benchmarks-tiny"
+    data["battery"] = [
+        {"benchmark": b, "path": str(battery)} for b in sorted({i.benchmark for i in items})
+    ]
+    data["arms"] = [arm for arm in data["arms"] if arm["name"] in ("target_only", "ngram_k3")]
+    data["contrasts"] = [{"a": "target_only", "b": "ngram_k3"}]
+    config = write_config(tmp_path / "benchmarks-tiny.yaml", data)
+    result = run_screen(config, QuietProgress(), runs_dir=tmp_path / "runs", root=tmp_path)
+
+    tasks = {i.task for i in items}
+    assert {r.task for r in result.summary.rates} == tasks
+    cells = {c.task: c for c in result.summary.contrasts}
+    assert set(cells) == tasks
+    for cell in cells.values():
+        # Same dtype, temperature 0: n-gram speculation must not change a token.
+        assert cell.identity.token_identical == cell.identity.n, cell.task
