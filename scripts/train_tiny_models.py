@@ -48,8 +48,8 @@ CHAT_TEMPLATE = (
 # name -> (layers, adversarial corpus, steps, seed)
 MODELS: dict[str, dict] = {
     "tiny-target": {"layers": 4, "adversarial": False, "steps": 700, "seed": 1},
-    "tiny-draft": {"layers": 1, "adversarial": False, "steps": 400, "seed": 2},
-    "tiny-draft-adversarial": {"layers": 1, "adversarial": True, "steps": 400, "seed": 3},
+    "tiny-draft": {"layers": 1, "adversarial": False, "steps": 250, "seed": 2},
+    "tiny-draft-adversarial": {"layers": 1, "adversarial": True, "steps": 250, "seed": 3},
 }
 HIDDEN = 128
 INTERMEDIATE = 256

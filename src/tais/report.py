@@ -17,6 +17,51 @@ def _opt(x: float | int | None, fmt: str = "{}") -> str:
     return "-" if x is None else fmt.format(x)
 
 
+def _judging_section(summary: Summary) -> list[str]:
+    unparseable = {u.judge: u for u in summary.unparseable}
+    lines = [
+        "",
+        "## Judging",
+        "",
+        "Each distinct output (item, output hash) is judged once; the other outputs are "
+        "answered from the cache.",
+        "",
+        "| judge | outputs | distinct outputs (judged) | unparseable (distinct) | model digest |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for j in summary.judging:
+        bad = unparseable.get(j.judge)
+        digest = summary.judge_digests.get(j.judge)
+        lines.append(
+            f"| {j.judge} | {j.outputs} | {j.unique_outputs} | "
+            f"{bad.unparseable_distinct if bad else '-'} | "
+            f"{'`' + digest[:16] + '`' if digest else '-'} |"
+        )
+    excluded = [r for r in summary.rates if r.excluded]
+    for r in excluded:
+        lines.append(
+            f"\n{r.arm}, {r.task}: {r.excluded} output(s) without a usable label left out."
+        )
+    if summary.agreement:
+        lines += [
+            "",
+            "### Agreement between judges (refusal label, distinct outputs)",
+            "",
+            "| task | judges | n | both | only first | only second | neither | excluded | "
+            "kappa | 95% CI | disagreeing items |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
+        for a in summary.agreement:
+            ids = ", ".join(d.item_id for d in a.disagreements) or "-"
+            ci = "-" if a.ci_low is None else f"[{a.ci_low:.3f}, {a.ci_high:.3f}]"
+            lines.append(
+                f"| {a.task} | {a.judge_a} / {a.judge_b} | {a.n} | {a.both} | {a.only_a} | "
+                f"{a.only_b} | {a.neither} | {a.excluded} | {_opt(a.kappa, '{:.3f}')} | {ci} | "
+                f"{ids} |"
+            )
+    return lines
+
+
 def render_report(summary: Summary) -> str:
     level = f"{100 * (1 - 2 * summary.alpha):.0f}%"
     v = summary.verdict
@@ -88,9 +133,7 @@ def render_report(summary: Summary) -> str:
             f"{_opt(a.acceptance_rate, '{:.3f}')} | "
             f"{' '.join(str(x) for x in a.accepted_per_position) or '-'} |"
         )
-    lines += ["", "## Judging", "", "| judge | outputs | distinct outputs |", "|---|---:|---:|"]
-    for j in summary.judging:
-        lines.append(f"| {j.judge} | {j.outputs} | {j.unique_outputs} |")
+    lines += _judging_section(summary)
     lines += [
         "",
         "Speed on CPU with tiny models is not expected to improve with speculation; "

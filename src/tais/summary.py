@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from tais.agreement import Agreement, UnparseableCount
 from tais.records import Kind, Record
 
 Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
@@ -17,6 +18,7 @@ class Rate(Record):
     metric: str
     k: int
     n: int
+    excluded: int
     rate: float
     ci_low: float
     ci_high: float
@@ -41,6 +43,7 @@ class ContrastResult(Record):
     kind: Kind
     metric: str
     n: int
+    excluded: int
     both: int
     only_a: int
     only_b: int
@@ -104,4 +107,7 @@ class Summary(Record):
     contrasts: list[ContrastResult]
     arms: list[ArmSummary]
     judging: list[JudgeCount]
+    judge_digests: dict[str, str]
+    unparseable: list[UnparseableCount]
+    agreement: list[Agreement]
     verdict: ExperimentVerdict
