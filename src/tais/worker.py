@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tais.backends import get_backend
-from tais.errors import TaisError
+from tais.errors import EngineError, TaisError
 from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
@@ -26,6 +26,19 @@ def resolved_engine(job: Job) -> dict[str, Any]:
     }
 
 
+def check_prompt_lengths(lengths: list[int], items: list[Item], job: Job) -> None:
+    """Refuse up front: the engine would otherwise reject a whole batch mid-run."""
+    limit = job.engine.max_model_len
+    too_long = [(item.item_id, n) for item, n in zip(items, lengths, strict=True) if n >= limit]
+    if too_long:
+        first, tokens = too_long[0]
+        raise EngineError(
+            f"arm {job.arm.name}: {len(too_long)} prompt(s) do not fit max_model_len={limit} "
+            f"(e.g. {first!r}, {tokens} tokens); raise engine.max_model_len if the model "
+            "allows, or leave those tasks out"
+        )
+
+
 def run_job(job: Job) -> None:
     places = RunPlaces(Path(job.run_root))
     arm = job.arm
@@ -37,6 +50,7 @@ def run_job(job: Job) -> None:
     started = time.perf_counter()
     backend.start(arm, job.engine)
     startup_s = time.perf_counter() - started
+    check_prompt_lengths(backend.prompt_tokens([i.messages for i in items]), items, job)
     for index, chunk in enumerate(chunks):
         if index in done:
             continue

@@ -21,6 +21,10 @@ class Backend(Protocol):
 
     def start(self, arm: Arm, engine: Engine) -> None: ...
 
+    def prompt_tokens(self, conversations: list[list[Message]]) -> list[int]:
+        """Length in tokens of each conversation as the engine will template it."""
+        ...
+
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]: ...
 
     def counters(self) -> SpecCounters:

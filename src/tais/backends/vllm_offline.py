@@ -68,6 +68,18 @@ class VllmOfflineBackend:
             raise EngineError(f"arm {arm.name}: engine failed to start: {exc}") from exc
         self._params = SamplingParams(temperature=0.0, max_tokens=engine.max_tokens, seed=seed)
 
+    def prompt_tokens(self, conversations: list[list[Message]]) -> list[int]:
+        tokenizer = self._llm.get_tokenizer()
+        lengths = []
+        for conv in conversations:
+            encoded = tokenizer.apply_chat_template(
+                [m.model_dump() for m in conv], add_generation_prompt=True, tokenize=True
+            )
+            # transformers 5 returns a BatchEncoding, older releases a plain list of ids.
+            ids = encoded["input_ids"] if hasattr(encoded, "keys") else encoded
+            lengths.append(len(ids))
+        return lengths
+
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]:
         messages = [[m.model_dump() for m in conv] for conv in conversations]
         outputs = self._llm.chat(messages, self._params, use_tqdm=False)
