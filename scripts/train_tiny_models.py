@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import demo_content  # noqa: E402
+import demo_content
 
 PAD, BOS, EOS = "<|pad|>", "<|bos|>", "<|eos|>"
 SYSTEM, USER, ASSISTANT = "<|system|>", "<|user|>", "<|assistant|>"
@@ -45,7 +45,9 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|assistant|>{% endif %}"
 )
 
-# name -> (layers, adversarial corpus, steps, seed)
+# Per model: layers, corpus (adversarial or normal), optimiser steps, seed. The drafts are
+# trained briefly on purpose: on the demo battery the 1-layer draft's tokens are accepted by the
+# target about 77% of the time (3 speculative tokens), not ~100%.
 MODELS: dict[str, dict] = {
     "tiny-target": {"layers": 4, "adversarial": False, "steps": 700, "seed": 1},
     "tiny-draft": {"layers": 1, "adversarial": False, "steps": 250, "seed": 2},
@@ -111,8 +113,14 @@ def save_tokenizer(tokenizer, folder: Path) -> None:
     cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
     cfg["chat_template"] = CHAT_TEMPLATE
     cfg["added_tokens_decoder"] = {
-        str(i): {"content": s, "lstrip": False, "normalized": False, "rstrip": False,
-                 "single_word": False, "special": True}
+        str(i): {
+            "content": s,
+            "lstrip": False,
+            "normalized": False,
+            "rstrip": False,
+            "single_word": False,
+            "special": True,
+        }
         for i, s in enumerate(SPECIAL_TOKENS)
     }
     cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -126,15 +134,17 @@ def encode_pairs(tokenizer, pairs):
     examples = []
     for user, assistant in pairs:
         prompt = tokenizer.apply_chat_template(
-            [{"role": "user", "content": user}], add_generation_prompt=True, tokenize=False)
+            [{"role": "user", "content": user}], add_generation_prompt=True, tokenize=False
+        )
         full = tokenizer.apply_chat_template(
             [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}],
-            tokenize=False)
+            tokenize=False,
+        )
         p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
         f_ids = tokenizer(full, add_special_tokens=False)["input_ids"]
         assert f_ids[: len(p_ids)] == p_ids, (prompt, full)
         assert f_ids[-1] == tokenizer.eos_token_id and len(f_ids) <= MAX_LEN
-        labels = [-100] * len(p_ids) + f_ids[len(p_ids):]
+        labels = [-100] * len(p_ids) + f_ids[len(p_ids) :]
         examples.append((f_ids, labels))
     return examples
 
@@ -161,7 +171,7 @@ def make_config(tokenizer, layers: int):
         attention_bias=False,
         mlp_bias=False,
     )
-    config.torch_dtype = "float32"
+    config.dtype = "float32"
     return config
 
 
@@ -188,7 +198,7 @@ def train_model(tokenizer, name: str, spec: dict, out_dir: Path) -> dict:
     gen = torch.Generator().manual_seed(spec["seed"])
     pad = tokenizer.pad_token_id
     losses = []
-    for step in range(steps):
+    for _ in range(steps):
         idx = torch.randint(len(examples), (BATCH,), generator=gen).tolist()
         batch = [examples[i] for i in idx]
         width = max(len(ids) for ids, _ in batch)

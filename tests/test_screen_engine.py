@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tais.errors import VerifyError
+from tais.errors import EngineError, VerifyError
 from tais.manifest import write_manifest
 from tais.pipeline import ScreenResult, run_screen
 from tais.verify import verify
@@ -125,3 +125,15 @@ def test_adversarial_model_as_target_differs_and_fails(tmp_path: Path) -> None:
     assert harmful.identity.token_identical < harmful.n
     assert harmful.verdict == "FAIL", harmful.reasons
     assert result.summary.verdict.verdict == "FAIL"
+
+
+def test_prompts_longer_than_the_context_are_refused_up_front(tmp_path: Path) -> None:
+    data = demo_data()
+    data["experiment"] = "too-long"
+    data["arms"] = data["arms"][:1]
+    data["contrasts"] = []
+    data["engine"]["max_model_len"] = 16
+    config = write_config(tmp_path / "short.yaml", data)
+    with pytest.raises(EngineError, match=r"do not fit max_model_len=16"):
+        run_screen(config, QuietProgress(), runs_dir=tmp_path / "runs", root=tmp_path)
+    assert not (tmp_path / "validation").exists()
