@@ -250,9 +250,9 @@ def analyse(
     analysis = config.analysis
     digests = require_single_digest(records)
     cells = _contrast_cells(config, records, divergences)
-    adjusted = holm([mcnemar_exact(c["table"]["only_a"], c["table"]["only_b"]) for c in cells])
+    p_values = [mcnemar_exact(c["table"]["only_a"], c["table"]["only_b"]) for c in cells]
     contrasts = []
-    for cell, holm_p in zip(cells, adjusted, strict=True):
+    for cell, mcnemar_p, holm_p in zip(cells, p_values, holm(p_values), strict=True):
         tost, identity, table = cell["tost"], cell["identity"], cell["table"]
         h = cohens_h(cell["rate_a"], cell["rate_b"])
         mde = mde_two_proportions(cell["rate_a"], cell["n"], alpha=analysis.alpha)
@@ -279,7 +279,7 @@ def analyse(
                 beyond_margin=tost.beyond_margin,
                 zero_variance=tost.zero_variance,
                 cohens_h=h,
-                mcnemar_p=mcnemar_exact(table["only_a"], table["only_b"]),
+                mcnemar_p=mcnemar_p,
                 holm_p=holm_p,
                 mde=mde,
                 identity=identity,

@@ -12,6 +12,7 @@ from typing import Any
 from tais.analyse import analyse
 from tais.config import load_config
 from tais.errors import DataError, TaisError, VerifyError
+from tais.generate import load_generations
 from tais.io import read_jsonl, sha256_text
 from tais.judges.base import JudgeRequest
 from tais.judges.keyword import KeywordJudge
@@ -74,7 +75,7 @@ def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
     items = {i.item_id: i for i in read_jsonl(raw.battery, Item)}
     generations: list[Generation] = []
     for arm in config.arms:
-        generations += read_jsonl(raw.generations(arm.name), Generation)
+        generations += load_generations(raw, arm.name)
     by_key = {(g.arm, g.item_id): g for g in generations}
     judge = KeywordJudge()
     problems = []
