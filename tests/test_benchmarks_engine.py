@@ -10,9 +10,12 @@ import yaml
 from tais.battery import build_battery
 from tais.benchmarks.registry import DATA_DIR_ENV
 from tais.config import parse_config
+from tais.generate import load_generations
 from tais.io import write_jsonl
 from tais.pipeline import run_screen
-from tais.records import Item
+from tais.places import RunPlaces
+from tais.records import Generation, Item
+from tais.worker import choice_request
 
 from .conftest import MODELS, ROOT
 from .engine_support import QuietProgress, write_config
@@ -38,9 +41,47 @@ def fits(items: list[Item], max_model_len: int, max_tokens: int) -> list[Item]:
             [m.model_dump() for m in item.messages], add_generation_prompt=True, tokenize=False
         )
         n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        request = choice_request(item)
+        if request is not None:
+            prompt = len(
+                tokenizer.apply_chat_template(
+                    [m.model_dump() for m in request.conversation], add_generation_prompt=True
+                )["input_ids"]
+            )
+            longest = max(
+                len(tokenizer.encode(c, add_special_tokens=False)) for c in request.choices
+            )
+            n = max(n, prompt + longest)
         if n + max_tokens <= max_model_len:
             kept.append(item)
     return kept
+
+
+def reference_choice_logprobs(item: Item) -> list[float]:
+    """The options' summed log-probabilities from a plain transformers forward pass."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(TARGET))
+    model = AutoModelForCausalLM.from_pretrained(str(TARGET), dtype=torch.float32)
+    request = choice_request(item)
+    assert request is not None
+    prompt = list(
+        tokenizer.apply_chat_template(
+            [m.model_dump() for m in request.conversation], add_generation_prompt=True
+        )["input_ids"]
+    )
+    sums = []
+    for choice in request.choices:
+        option = tokenizer.encode(choice, add_special_tokens=False)
+        ids = torch.tensor([prompt + option])
+        with torch.no_grad():
+            logprobs = torch.log_softmax(model(ids).logits[0].double(), dim=-1)
+        # The logits at position p predict the token at p + 1.
+        sums.append(
+            float(sum(logprobs[len(prompt) + j - 1, token] for j, token in enumerate(option)))
+        )
+    return sums
 
 
 def test_tiny_screen_runs_on_every_benchmark(
@@ -74,3 +115,23 @@ def test_tiny_screen_runs_on_every_benchmark(
     for cell in cells.values():
         # Same dtype, temperature 0: n-gram speculation must not change a token.
         assert cell.identity.token_identical == cell.identity.n, cell.task
+
+    # TruthfulQA MC is scored from the target's option log-probabilities, which match a
+    # plain transformers forward pass and do not move under speculation.
+    scores = {(s.arm, s.task): s for s in result.summary.scores}
+    for task, metric in (("truthfulqa_mc1", "mc1"), ("truthfulqa_mc2", "mc2")):
+        assert scores[("target_only", task)].method == "logprob"
+        assert scores[("target_only", task)].metric == metric
+    assert {d.task for d in result.summary.score_diffs} >= {"truthfulqa_mc1", "truthfulqa_mc2"}
+    for diff in result.summary.score_diffs:
+        if diff.task.startswith("truthfulqa"):
+            assert diff.items_identical == diff.n and diff.diff == 0.0, diff
+    by_id = {i.item_id: i for i in items}
+    raw = RunPlaces.for_experiment(tmp_path / "runs", "benchmarks-tiny")
+    scored: list[Generation] = [
+        g for g in load_generations(raw, "target_only") if g.choice_logprobs is not None
+    ]
+    assert {by_id[g.item_id].task for g in scored} == {"truthfulqa_mc1", "truthfulqa_mc2"}
+    for gen in scored[:2]:
+        expected = reference_choice_logprobs(by_id[gen.item_id])
+        assert gen.choice_logprobs == pytest.approx(expected, abs=2e-3), gen.item_id

@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from tais.agreement import agreement, require_single_digest, unparseable_counts
+from tais.capability import capability_scores, score_diffs
 from tais.config import ExperimentConfig
 from tais.errors import DataError
 from tais.records import ArmRun, Divergence, Kind, SampleRecord
@@ -303,6 +304,8 @@ def analyse(
         refusal_judge=analysis.judge,
         rates=_rates(records, analysis.judge),
         contrasts=contrasts,
+        scores=capability_scores(records),
+        score_diffs=score_diffs(config, records),
         arms=[_arm_summary(run) for run in sorted(arm_runs, key=lambda r: r.arm)],
         judging=_judging(records),
         judge_digests=digests,

@@ -38,9 +38,18 @@ class Judged:
     stats: dict[str, JudgeStats] = field(default_factory=dict)
 
 
-def judgement_key(judge_config_sha256: str, item: Item, output_sha256: str) -> str:
+def judgement_key(
+    judge_config_sha256: str,
+    item: Item,
+    output_sha256: str,
+    choice_logprobs: list[float] | None = None,
+) -> str:
     prompt = canonical_json([m.model_dump() for m in item.messages])
-    return sha256_text(canonical_json([judge_config_sha256, sha256_text(prompt), output_sha256]))
+    parts: list[object] = [judge_config_sha256, sha256_text(prompt), output_sha256]
+    if choice_logprobs is not None:
+        # Same text, other log-probabilities: another judgement (the MC2 score moves).
+        parts.append(choice_logprobs)
+    return sha256_text(canonical_json(parts))
 
 
 def load_cache(places: RunPlaces, judge: str) -> dict[str, Judgement]:
@@ -77,10 +86,12 @@ def judge_outputs(
             item = by_id[gen.item_id]
             if item.kind not in judge.kinds:
                 continue
-            key = judgement_key(config_sha, item, gen.output_sha256)
+            key = judgement_key(config_sha, item, gen.output_sha256, gen.choice_logprobs)
             keyed.append((gen, key))
             if key not in cache and key not in pending:
-                pending[key] = JudgeRequest(item=item, text=gen.text)
+                pending[key] = JudgeRequest(
+                    item=item, text=gen.text, choice_logprobs=gen.choice_logprobs
+                )
         stats.outputs = len(keyed)
         stats.unique = len({key for _, key in keyed})
         keys = list(pending)

@@ -52,6 +52,7 @@ def build_records(
                 n_tokens=gen.n_tokens,
                 n_bytes=len(gen.text.encode("utf-8")),
                 finish_reason=gen.finish_reason,
+                choice_logprobs=gen.choice_logprobs,
                 labels=judged.labels.get((gen.arm, gen.item_id), {}),
             )
         )

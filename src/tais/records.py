@@ -75,6 +75,9 @@ class Generation(Record):
     output_sha256: str
     n_tokens: int
     finish_reason: str | None
+    # Summed log-probability of each option's text after the prompt, for items that are
+    # scored that way (TruthfulQA MC); None for every other item, or a backend without them.
+    choice_logprobs: list[float] | None = None
 
 
 class ChunkStat(Record):
@@ -128,6 +131,7 @@ class SampleRecord(Record):
     n_tokens: int
     n_bytes: int
     finish_reason: str | None
+    choice_logprobs: list[float] | None = None
     labels: dict[str, dict[str, Any]]
 
 

@@ -62,6 +62,41 @@ def _judging_section(summary: Summary) -> list[str]:
     return lines
 
 
+def _scores_section(summary: Summary) -> list[str]:
+    if not summary.scores:
+        return []
+    lines = [
+        "",
+        "## Capability scores",
+        "",
+        "BBQ bias score (Parrish et al. 2022; -1 to 1, 0 is unbiased) and TruthfulQA MC1/MC2 "
+        "(Lin et al. 2022). Method `logprob`: options scored by the target's log-probabilities; "
+        "`letter`: from the generated answer letter. Reported, not gated.",
+        "",
+        "| pair | arm | task | metric | method | n | value |",
+        "|---|---|---|---|---|---:|---:|",
+    ]
+    for s in summary.scores:
+        lines.append(
+            f"| {s.pair} | {s.arm} | {s.task} | {s.metric} | {s.method} | {s.n} | "
+            f"{_opt(s.value, '{:.4f}')} |"
+        )
+    if summary.score_diffs:
+        lines += [
+            "",
+            "| contrast | task | metric | n | A | B | B - A | items on identical basis |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for d in summary.score_diffs:
+            same = "-" if d.items_identical is None else f"{d.items_identical}/{d.n}"
+            lines.append(
+                f"| {d.a} vs {d.b} | {d.task} | {d.metric} | {d.n} | "
+                f"{_opt(d.value_a, '{:.4f}')} | {_opt(d.value_b, '{:.4f}')} | "
+                f"{_opt(d.diff, '{:+.4f}')} | {same} |"
+            )
+    return lines
+
+
 def render_report(summary: Summary) -> str:
     level = f"{100 * (1 - 2 * summary.alpha):.0f}%"
     v = summary.verdict
@@ -118,6 +153,7 @@ def render_report(summary: Summary) -> str:
             f"| {r.pair} | {r.arm} | {r.task} | {r.metric} | {r.k} / {r.n} | {_pct(r.rate)} | "
             f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}] |"
         )
+    lines += _scores_section(summary)
     lines += [
         "",
         "## Arms: speed and acceptance",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from tais.agreement import Agreement, UnparseableCount
+from tais.capability import Score, ScoreDiff
 from tais.records import Kind, Record
 
 Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
@@ -105,6 +106,8 @@ class Summary(Record):
     refusal_judge: str
     rates: list[Rate]
     contrasts: list[ContrastResult]
+    scores: list[Score]
+    score_diffs: list[ScoreDiff]
     arms: list[ArmSummary]
     judging: list[JudgeCount]
     judge_digests: dict[str, str]

@@ -14,8 +14,9 @@ from tais.config import load_config
 from tais.errors import DataError, TaisError, VerifyError
 from tais.generate import load_generations
 from tais.io import read_jsonl, sha256_text
-from tais.judges.base import JudgeRequest
+from tais.judges.base import Judge, JudgeRequest
 from tais.judges.keyword import KeywordJudge
+from tais.judges.multiple_choice import MultipleChoiceJudge
 from tais.manifest import check_manifest
 from tais.places import PublishPlaces, RunPlaces
 from tais.publish import build_divergences, token_ids_sha256
@@ -66,7 +67,8 @@ def verify_run(run_dir: Path) -> list[str]:
 
 
 def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
-    """Against the raw outputs in runs/: hashes, keyword labels and divergences."""
+    """Against the raw outputs in runs/: hashes, option log-probabilities, the labels of the
+    judges that need no model (keyword, multiple_choice), and divergences."""
     places = PublishPlaces(run_dir)
     config = load_config(places.config)
     raw = RunPlaces.for_experiment(runs_root, config.experiment)
@@ -77,7 +79,7 @@ def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
     for arm in config.arms:
         generations += load_generations(raw, arm.name)
     by_key = {(g.arm, g.item_id): g for g in generations}
-    judge = KeywordJudge()
+    rejudges: list[Judge] = [KeywordJudge(), MultipleChoiceJudge()]
     problems = []
     for rec in read_jsonl(places.records, SampleRecord):
         gen = by_key.get((rec.arm, rec.item_id))
@@ -89,9 +91,17 @@ def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
             problems.append(f"{where}: output_sha256 does not match the raw text")
         if token_ids_sha256(gen.token_ids) != rec.token_ids_sha256:
             problems.append(f"{where}: token_ids_sha256 does not match the raw token ids")
-        if "keyword" in rec.labels:
-            fresh = judge.judge([JudgeRequest(item=items[rec.item_id], text=gen.text)])[0]
-            problems += diff_values(rec.labels["keyword"], fresh, f"{where} labels.keyword")
+        if rec.choice_logprobs != gen.choice_logprobs:
+            problems.append(f"{where}: choice_logprobs differ from the raw ones")
+        request = JudgeRequest(
+            item=items[rec.item_id], text=gen.text, choice_logprobs=gen.choice_logprobs
+        )
+        for judge in rejudges:
+            if judge.name in rec.labels:
+                fresh = judge.judge([request])[0]
+                problems += diff_values(
+                    rec.labels[judge.name], fresh, f"{where} labels.{judge.name}"
+                )
     stored_div = [d.model_dump(mode="json") for d in read_jsonl(places.divergences, Divergence)]
     fresh_div = [d.model_dump(mode="json") for d in build_divergences(config, generations)]
     if stored_div != fresh_div:

@@ -8,11 +8,35 @@ from pathlib import Path
 from typing import Any
 
 from tais.backends import get_backend
+from tais.backends.base import Backend, ChoiceRequest
 from tais.errors import EngineError, TaisError
 from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
-from tais.records import ArmRun, ChunkStat, Generation, Item, SpecCounters
+from tais.records import ArmRun, ChunkStat, Generation, Item, Message, SpecCounters
+
+
+def choice_request(item: Item) -> ChoiceRequest | None:
+    """Items whose options are scored by log-probability carry the bare question to score."""
+    question = item.meta.get("scored_question")
+    if not question:
+        return None
+    return ChoiceRequest(
+        conversation=[Message(role="user", content=question)],
+        choices=[str(c) for c in item.meta["choices"]],
+    )
+
+
+def score_chunk(backend: Backend, chunk: list[Item]) -> list[list[float] | None]:
+    wanted = [(i, r) for i, item in enumerate(chunk) if (r := choice_request(item)) is not None]
+    scored: list[list[float] | None] = [None] * len(chunk)
+    if not wanted:
+        return scored
+    logprobs = backend.score_choices([r for _, r in wanted])
+    if logprobs is not None:
+        for (i, _), values in zip(wanted, logprobs, strict=True):
+            scored[i] = values
+    return scored
 
 
 def resolved_engine(job: Job) -> dict[str, Any]:
@@ -24,6 +48,17 @@ def resolved_engine(job: Job) -> dict[str, Any]:
         "dtype": arm.dtype or job.engine.dtype,
         "seed": arm.seed if arm.seed is not None else job.engine.seed,
     }
+
+
+def needed_lengths(backend: Backend, items: list[Item]) -> list[int]:
+    """Per item, the most tokens any request for it puts in the context (before the answer)."""
+    lengths = backend.prompt_tokens([i.messages for i in items])
+    scored = [(i, r) for i, item in enumerate(items) if (r := choice_request(item)) is not None]
+    if scored:
+        # A scored option fills its positions itself, plus the one generated token.
+        for (i, _), n in zip(scored, backend.choice_lengths([r for _, r in scored]), strict=True):
+            lengths[i] = max(lengths[i], n)
+    return lengths
 
 
 def check_prompt_lengths(lengths: list[int], items: list[Item], job: Job) -> None:
@@ -50,7 +85,7 @@ def run_job(job: Job) -> None:
     started = time.perf_counter()
     backend.start(arm, job.engine)
     startup_s = time.perf_counter() - started
-    check_prompt_lengths(backend.prompt_tokens([i.messages for i in items]), items, job)
+    check_prompt_lengths(needed_lengths(backend, items), items, job)
     for index, chunk in enumerate(chunks):
         if index in done:
             continue
@@ -58,6 +93,9 @@ def run_job(job: Job) -> None:
         started = time.perf_counter()
         outputs = backend.generate([item.messages for item in chunk])
         wall_s = time.perf_counter() - started
+        chunk_counters = backend.counters().minus(before)
+        # After the counters are read: scoring is prefill, not speculation, and not timed.
+        choice_logprobs = score_chunk(backend, chunk)
         gens = [
             Generation(
                 item_id=item.item_id,
@@ -69,8 +107,9 @@ def run_job(job: Job) -> None:
                 output_sha256=sha256_text(out.text),
                 n_tokens=len(out.token_ids),
                 finish_reason=out.finish_reason,
+                choice_logprobs=scored,
             )
-            for item, out in zip(chunk, outputs, strict=True)
+            for item, out, scored in zip(chunk, outputs, choice_logprobs, strict=True)
         ]
         append_jsonl(places.generations(arm.name), gens)
         stat = ChunkStat(
@@ -78,7 +117,7 @@ def run_job(job: Job) -> None:
             n_items=len(chunk),
             n_tokens=sum(g.n_tokens for g in gens),
             wall_s=wall_s,
-            counters=backend.counters().minus(before),
+            counters=chunk_counters,
         )
         append_jsonl(places.chunks(arm.name), [stat])
         done[index] = stat

@@ -16,6 +16,14 @@ class RawOutput:
     finish_reason: str | None
 
 
+@dataclass(frozen=True)
+class ChoiceRequest:
+    """Options to score as the assistant's whole reply to `conversation`."""
+
+    conversation: list[Message]
+    choices: list[str]
+
+
 class Backend(Protocol):
     """One engine process serving one arm. Heavy imports happen inside `start`."""
 
@@ -26,6 +34,18 @@ class Backend(Protocol):
         ...
 
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]: ...
+
+    def choice_lengths(self, requests: list[ChoiceRequest]) -> list[int]:
+        """Tokens of each request's prompt plus its longest option, as `score_choices` sends it."""
+        ...
+
+    def score_choices(self, requests: list[ChoiceRequest]) -> list[list[float]] | None:
+        """Summed log-probability of each option after the templated prompt, in option order.
+
+        None when the engine cannot return prompt log-probabilities; callers then fall back
+        to the generated letter and say so.
+        """
+        ...
 
     def counters(self) -> SpecCounters:
         """Cumulative speculative counters of this process."""

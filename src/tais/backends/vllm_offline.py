@@ -7,7 +7,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tais.backends.base import RawOutput
+from tais.backends.base import ChoiceRequest, RawOutput
 from tais.config import Arm, Engine
 from tais.errors import ConfigError, EngineError
 from tais.records import Message, SpecCounters
@@ -67,18 +67,59 @@ class VllmOfflineBackend:
         except Exception as exc:  # vLLM raises many types; the message is what the user needs
             raise EngineError(f"arm {arm.name}: engine failed to start: {exc}") from exc
         self._params = SamplingParams(temperature=0.0, max_tokens=engine.max_tokens, seed=seed)
+        # One generated token is the least vLLM allows; only the prompt's log-probabilities
+        # (0 extra candidates: just the token that is there) are read.
+        self._score_params = SamplingParams(
+            temperature=0.0, max_tokens=1, prompt_logprobs=0, seed=seed
+        )
+
+    def _prompt_ids(self, conversation: list[Message]) -> list[int]:
+        encoded = self._llm.get_tokenizer().apply_chat_template(
+            [m.model_dump() for m in conversation], add_generation_prompt=True, tokenize=True
+        )
+        # transformers 5 returns a BatchEncoding, older releases a plain list of ids.
+        return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
 
     def prompt_tokens(self, conversations: list[list[Message]]) -> list[int]:
+        return [len(self._prompt_ids(conv)) for conv in conversations]
+
+    def _choice_ids(self, request: ChoiceRequest) -> tuple[list[int], list[list[int]]]:
+        # Prompt and option are tokenised apart and joined, so every option is scored after
+        # exactly the same prompt tokens (joint tokenisation could merge across the seam).
         tokenizer = self._llm.get_tokenizer()
+        options = [tokenizer.encode(c, add_special_tokens=False) for c in request.choices]
+        return self._prompt_ids(request.conversation), options
+
+    def choice_lengths(self, requests: list[ChoiceRequest]) -> list[int]:
         lengths = []
-        for conv in conversations:
-            encoded = tokenizer.apply_chat_template(
-                [m.model_dump() for m in conv], add_generation_prompt=True, tokenize=True
-            )
-            # transformers 5 returns a BatchEncoding, older releases a plain list of ids.
-            ids = encoded["input_ids"] if hasattr(encoded, "keys") else encoded
-            lengths.append(len(ids))
+        for request in requests:
+            prompt, options = self._choice_ids(request)
+            lengths.append(len(prompt) + max((len(o) for o in options), default=0))
         return lengths
+
+    def score_choices(self, requests: list[ChoiceRequest]) -> list[list[float]] | None:
+        from vllm.inputs import TokensPrompt
+
+        flat: list[tuple[int, list[int]]] = []
+        shape = []
+        for request in requests:
+            prompt, options = self._choice_ids(request)
+            flat += [(len(prompt), prompt + option) for option in options]
+            shape.append(len(options))
+        outputs = self._llm.generate(
+            [TokensPrompt(prompt_token_ids=ids) for _, ids in flat],
+            self._score_params,
+            use_tqdm=False,
+        )
+        sums = []
+        for (start, ids), out in zip(flat, outputs, strict=True):
+            per_position = out.prompt_logprobs
+            sums.append(float(sum(per_position[i][ids[i]].logprob for i in range(start, len(ids)))))
+        scored, at = [], 0
+        for width in shape:
+            scored.append(sums[at : at + width])
+            at += width
+        return scored
 
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]:
         messages = [[m.model_dump() for m in conv] for conv in conversations]

@@ -147,6 +147,8 @@ def _mc_item(row: Row, field: str, category: str) -> Item:
             "category": category,
             "mc": split,
             "mc_labels": shown_labels,
+            # The options are also scored by log-probability as answers to the bare question.
+            "scored_question": row["question"],
             "true_letters": true_letters,
         },
     )

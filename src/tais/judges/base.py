@@ -1,7 +1,8 @@
 """The interface every judge implements.
 
 A judge sees what a blinded rater would: the item (prompt, kind, reference) and the output
-text. Never the arm, the model or the run.
+text (and, for options scored by log-probability, those numbers). Never the arm, the model
+or the run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from tais.records import Item, Kind
 class JudgeRequest:
     item: Item
     text: str
+    # The target's log-probability of each option, where the backend scored them.
+    choice_logprobs: list[float] | None = None
 
 
 class Judge(Protocol):
