@@ -10,12 +10,12 @@ import yaml
 from tais.battery import build_battery
 from tais.benchmarks.registry import DATA_DIR_ENV
 from tais.config import parse_config
+from tais.fit import choice_request
 from tais.generate import load_generations
-from tais.io import write_jsonl
+from tais.io import read_jsonl
 from tais.pipeline import run_screen
 from tais.places import RunPlaces
 from tais.records import Generation, Item
-from tais.worker import choice_request
 
 from .conftest import MODELS, ROOT
 from .engine_support import QuietProgress, write_config
@@ -24,37 +24,6 @@ pytestmark = pytest.mark.engine
 
 DATA = ROOT.parent / "shared" / "data"
 TARGET = MODELS / "tiny-target"
-
-
-def fits(items: list[Item], max_model_len: int, max_tokens: int) -> list[Item]:
-    """Items whose templated prompt leaves room for the answer in the tiny model's context.
-
-    The tiny models have 512 positions; some real prompts (HarmBench contexts, long MMLU
-    passages) are longer than that and the engine would refuse the whole batch.
-    """
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(TARGET))
-    kept = []
-    for item in items:
-        text = tokenizer.apply_chat_template(
-            [m.model_dump() for m in item.messages], add_generation_prompt=True, tokenize=False
-        )
-        n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
-        request = choice_request(item)
-        if request is not None:
-            prompt = len(
-                tokenizer.apply_chat_template(
-                    [m.model_dump() for m in request.conversation], add_generation_prompt=True
-                )["input_ids"]
-            )
-            longest = max(
-                len(tokenizer.encode(c, add_special_tokens=False)) for c in request.choices
-            )
-            n = max(n, prompt + longest)
-        if n + max_tokens <= max_model_len:
-            kept.append(item)
-    return kept
 
 
 def reference_choice_logprobs(item: Item) -> list[float]:
@@ -93,21 +62,20 @@ def test_tiny_screen_runs_on_every_benchmark(
         entry["limit"] = 3
         if "jailbreak" in entry:
             entry["jailbreak"] = entry["jailbreak"][:1]
-    engine = data["engine"]
-    items = fits(build_battery(parse_config(data)), engine["max_model_len"], engine["max_tokens"])
-    assert {i.benchmark for i in items} == {s["benchmark"] for s in data["battery"]}
-    battery = tmp_path / "battery.jsonl"
-    write_jsonl(battery, items)
-
     data["experiment"] = "benchmarks-tiny"
-    data["battery"] = [
-        {"benchmark": b, "path": str(battery)} for b in sorted({i.benchmark for i in items})
-    ]
+    # The tiny models have 512 positions; some real prompts (HarmBench contexts, long MMLU
+    # passages) are longer, and `skip` leaves them out for every arm.
+    data["engine"]["too_long"] = "skip"
     data["arms"] = [arm for arm in data["arms"] if arm["name"] in ("target_only", "ngram_k3")]
     data["contrasts"] = [{"a": "target_only", "b": "ngram_k3"}]
     config = write_config(tmp_path / "benchmarks-tiny.yaml", data)
     result = run_screen(config, QuietProgress(), runs_dir=tmp_path / "runs", root=tmp_path)
 
+    raw = RunPlaces.for_experiment(tmp_path / "runs", "benchmarks-tiny")
+    items = read_jsonl(raw.battery, Item)
+    assert {i.benchmark for i in items} == {s["benchmark"] for s in data["battery"]}
+    built = build_battery(parse_config(data))
+    assert len(built) - len(items) == sum(result.too_long.values())
     tasks = {i.task for i in items}
     assert {r.task for r in result.summary.rates} == tasks
     cells = {c.task: c for c in result.summary.contrasts}
@@ -127,7 +95,6 @@ def test_tiny_screen_runs_on_every_benchmark(
         if diff.task.startswith("truthfulqa"):
             assert diff.items_identical == diff.n and diff.diff == 0.0, diff
     by_id = {i.item_id: i for i in items}
-    raw = RunPlaces.for_experiment(tmp_path / "runs", "benchmarks-tiny")
     scored: list[Generation] = [
         g for g in load_generations(raw, "target_only") if g.choice_logprobs is not None
     ]

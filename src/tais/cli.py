@@ -121,26 +121,42 @@ def run(config: Path, runs_dir: Path, root: Path) -> None:
             f"judge {judge}: {outputs} outputs, {calls} new calls "
             f"({outputs - calls} answered from cache)"
         )
+    if result.too_long:
+        console.print(
+            f"left out {sum(result.too_long.values())} item(s) too long for max_model_len: "
+            + ", ".join(f"{task} {n}" for task, n in result.too_long.items())
+        )
     console.print(f"artifacts: {result.out_dir}; manifest updated")
 
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
 def battery(config: Path) -> None:
-    """List the items per benchmark, task and kind of CONFIG, without loading a model."""
+    """List the items per benchmark, task and kind of CONFIG, without loading a model.
+
+    With `engine.too_long: skip`, the targets' tokenizers are loaded (not their weights) to
+    count the items each task loses to the context length.
+    """
     from tais.battery import battery_table, build_battery
     from tais.config import load_config
+    from tais.fit import fit_battery
 
     try:
-        items = build_battery(load_config(config))
+        loaded = load_config(config)
+        items = build_battery(loaded)
+        dropped = fit_battery(loaded, items).dropped
     except TaisError as exc:
         _fail(exc)
         return
-    table = Table(title=f"battery: {len(items)} items")
+    skipping = loaded.engine.too_long == "skip"
+    table = Table(title=f"battery: {len(items) - sum(dropped.values())} items")
     for column in ("benchmark", "task", "kind", "items"):
         table.add_column(column)
+    if skipping:
+        table.add_column("left out (too long)")
     for bench, task, kind, count in battery_table(items):
-        table.add_row(bench, task, kind, str(count))
+        row = [bench, task, kind, str(count - dropped.get(task, 0))]
+        table.add_row(*row, *([str(dropped.get(task, 0))] if skipping else []))
     stdout.print(table)
 
 

@@ -71,6 +71,9 @@ class Engine(Strict):
     max_model_len: int = Field(default=512, ge=16)
     max_tokens: int = Field(default=48, ge=1)
     batch_size: int = Field(default=64, ge=1)
+    # A prompt longer than max_model_len: `error` stops before generating, naming it; `skip`
+    # leaves it out of the battery for every arm (counted per task in environment.json).
+    too_long: Literal["error", "skip"] = "error"
 
 
 class Arm(Strict):

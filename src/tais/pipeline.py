@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tais.battery import build_battery
 from tais.config import load_config
+from tais.fit import fit_battery
 from tais.generate import GenerateProgress, generate, load_generations
 from tais.judge import judge_outputs
 from tais.manifest import write_manifest
@@ -20,6 +21,7 @@ class ScreenResult:
     summary: Summary
     out_dir: Path
     judge_calls: dict[str, tuple[int, int]]
+    too_long: dict[str, int]
 
 
 def run_screen(
@@ -29,7 +31,8 @@ def run_screen(
     root: Path = Path("."),
 ) -> ScreenResult:
     config = load_config(config_path)
-    items = build_battery(config)
+    fitted = fit_battery(config, build_battery(config))
+    items = fitted.items
     places = RunPlaces.for_experiment(runs_dir, config.experiment)
     arm_runs = generate(config, items, places, progress)
     generations = [g for arm in config.arms for g in load_generations(places, arm.name)]
@@ -45,7 +48,10 @@ def run_screen(
         judged,
         list(arm_runs.values()),
         out_dir,
+        fitted.dropped,
     )
     write_manifest(root)
     calls = {name: (s.outputs, s.calls) for name, s in judged.stats.items()}
-    return ScreenResult(summary=summary, out_dir=out_dir, judge_calls=calls)
+    return ScreenResult(
+        summary=summary, out_dir=out_dir, judge_calls=calls, too_long=fitted.dropped
+    )

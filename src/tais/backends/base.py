@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tais.config import Arm, Engine
-from tais.records import Message, SpecCounters
+from tais.records import Item, Message, SpecCounters
 
 
 @dataclass(frozen=True)
@@ -29,15 +29,11 @@ class Backend(Protocol):
 
     def start(self, arm: Arm, engine: Engine) -> None: ...
 
-    def prompt_tokens(self, conversations: list[list[Message]]) -> list[int]:
-        """Length in tokens of each conversation as the engine will template it."""
+    def context_need(self, items: list[Item]) -> list[int]:
+        """Per item, the context positions its longest request fills (see tais.fit)."""
         ...
 
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]: ...
-
-    def choice_lengths(self, requests: list[ChoiceRequest]) -> list[int]:
-        """Tokens of each request's prompt plus its longest option, as `score_choices` sends it."""
-        ...
 
     def score_choices(self, requests: list[ChoiceRequest]) -> list[list[float]] | None:
         """Summed log-probability of each option after the templated prompt, in option order.

@@ -10,7 +10,8 @@ from typing import Any
 from tais.backends.base import ChoiceRequest, RawOutput
 from tais.config import Arm, Engine
 from tais.errors import ConfigError, EngineError
-from tais.records import Message, SpecCounters
+from tais.fit import context_need, option_ids, template_ids
+from tais.records import Item, Message, SpecCounters
 
 _COUNTER_FIELDS = {
     "vllm:spec_decode_num_drafts": "drafts",
@@ -73,37 +74,19 @@ class VllmOfflineBackend:
             temperature=0.0, max_tokens=1, prompt_logprobs=0, seed=seed
         )
 
-    def _prompt_ids(self, conversation: list[Message]) -> list[int]:
-        encoded = self._llm.get_tokenizer().apply_chat_template(
-            [m.model_dump() for m in conversation], add_generation_prompt=True, tokenize=True
-        )
-        # transformers 5 returns a BatchEncoding, older releases a plain list of ids.
-        return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
-
-    def prompt_tokens(self, conversations: list[list[Message]]) -> list[int]:
-        return [len(self._prompt_ids(conv)) for conv in conversations]
-
-    def _choice_ids(self, request: ChoiceRequest) -> tuple[list[int], list[list[int]]]:
-        # Prompt and option are tokenised apart and joined, so every option is scored after
-        # exactly the same prompt tokens (joint tokenisation could merge across the seam).
+    def context_need(self, items: list[Item]) -> list[int]:
         tokenizer = self._llm.get_tokenizer()
-        options = [tokenizer.encode(c, add_special_tokens=False) for c in request.choices]
-        return self._prompt_ids(request.conversation), options
-
-    def choice_lengths(self, requests: list[ChoiceRequest]) -> list[int]:
-        lengths = []
-        for request in requests:
-            prompt, options = self._choice_ids(request)
-            lengths.append(len(prompt) + max((len(o) for o in options), default=0))
-        return lengths
+        return [context_need(tokenizer, item) for item in items]
 
     def score_choices(self, requests: list[ChoiceRequest]) -> list[list[float]] | None:
         from vllm.inputs import TokensPrompt
 
         flat: list[tuple[int, list[int]]] = []
         shape = []
+        tokenizer = self._llm.get_tokenizer()
         for request in requests:
-            prompt, options = self._choice_ids(request)
+            prompt = template_ids(tokenizer, request.conversation)
+            options = option_ids(tokenizer, request.choices)
             flat += [(len(prompt), prompt + option) for option in options]
             shape.append(len(options))
         outputs = self._llm.generate(
