@@ -11,7 +11,7 @@ export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda demo test test-all verify lint format models battery manifest clean
+.PHONY: setup setup-cuda demo benchmarks-tiny test test-all verify lint format models battery manifest clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,12 @@ setup-cuda:
 
 demo: setup
 	$(BIN)/tais run bundle/configs/demo.yaml
+	$(MAKE) verify
+
+# The real benchmarks on the tiny models, published as validation/benchmarks-tiny/.
+# Reads TAIS_DATA_DIR (a local mirror) if set, else the Hugging Face hub (needs HF_HUB_OFFLINE=0).
+benchmarks-tiny: setup
+	$(BIN)/tais run bundle/configs/benchmarks-tiny.yaml
 	$(MAKE) verify
 
 test: setup

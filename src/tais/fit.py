@@ -61,7 +61,12 @@ class Fitted:
 def _load_tokenizer(target: str) -> Any:
     try:
         from transformers import AutoTokenizer
-
+    except ImportError:
+        raise ConfigError(
+            "engine.too_long: skip counts tokens with the targets' tokenizers, which needs "
+            "transformers (installed by `make setup`)"
+        ) from None
+    try:
         # Lengths are only counted here, so the "longer than the model" warning is noise.
         return AutoTokenizer.from_pretrained(target, model_max_length=2**62)
     except (OSError, ValueError) as exc:
