@@ -116,10 +116,10 @@ def run(config: Path, runs_dir: Path, root: Path) -> None:
         _fail(exc)
         return
     stdout.print(_verdict_table(result.summary))
-    for judge, (outputs, calls) in sorted(result.judge_calls.items()):
+    for judge, counts in sorted(result.judge_calls.items()):
         console.print(
-            f"judge {judge}: {outputs} outputs, {calls} new calls "
-            f"({outputs - calls} answered from cache)"
+            f"judge {judge}: {counts['outputs']} outputs, {counts['calls']} new judgements "
+            f"({counts['saved_by_cache']} answered from cache)"
         )
     if result.too_long:
         console.print(

@@ -29,6 +29,16 @@ class JudgeStats:
     # Distinct outputs whose labels say `unparseable` (an LLM judge's answer never parsed).
     unparseable: int = 0
 
+    def counts(self) -> dict[str, int]:
+        """As environment.json and the CLI report them."""
+        return {
+            "outputs": self.outputs,
+            "unique": self.unique,
+            "calls": self.calls,
+            "saved_by_cache": self.outputs - self.calls,
+            "unparseable": self.unparseable,
+        }
+
 
 @dataclass
 class Judged:

@@ -20,7 +20,7 @@ from tais.summary import Summary
 class ScreenResult:
     summary: Summary
     out_dir: Path
-    judge_calls: dict[str, tuple[int, int]]
+    judge_calls: dict[str, dict[str, int]]
     too_long: dict[str, int]
 
 
@@ -51,7 +51,7 @@ def run_screen(
         fitted.dropped,
     )
     write_manifest(root)
-    calls = {name: (s.outputs, s.calls) for name, s in judged.stats.items()}
+    calls = {name: stats.counts() for name, stats in judged.stats.items()}
     return ScreenResult(
         summary=summary, out_dir=out_dir, judge_calls=calls, too_long=fitted.dropped
     )

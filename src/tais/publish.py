@@ -193,16 +193,7 @@ def publish(
     records = build_records(items, generations, judged)
     divergences = build_divergences(config, generations)
     summary = analyse(config, records, divergences, arm_runs)
-    calls = {
-        name: {
-            "outputs": s.outputs,
-            "unique": s.unique,
-            "calls": s.calls,
-            "saved_by_cache": s.outputs - s.calls,
-            "unparseable": s.unparseable,
-        }
-        for name, s in judged.stats.items()
-    }
+    calls = {name: stats.counts() for name, stats in judged.stats.items()}
     env = environment(config, arm_runs, calls, records, too_long)
     write_artifacts(out_dir, config_text, records, divergences, arm_runs, summary, env)
     return summary
