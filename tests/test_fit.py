@@ -9,8 +9,8 @@ from transformers import AutoTokenizer
 
 from tais.cli import main
 from tais.config import parse_config
-from tais.errors import ConfigError
-from tais.fit import context_need, fit_battery
+from tais.errors import ConfigError, DataError
+from tais.fit import choice_request, context_need, fit_battery
 from tais.io import write_jsonl
 from tais.records import Item, Message
 
@@ -62,6 +62,11 @@ def test_scored_options_count_towards_the_context() -> None:
         tokenizer.encode(long_option, add_special_tokens=False)
     )
     assert fit_battery(config("skip"), [plain, scored]).dropped == {"mc": 1}
+
+
+def test_an_empty_option_to_score_is_a_data_error() -> None:
+    with pytest.raises(DataError, match="t/q: options to score must be non-empty"):
+        choice_request(item("t/q", "mc", 5, choices=["yes", " "], scored_question="Is it?"))
 
 
 def test_missing_target_tokenizer_is_a_config_error(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tais.backends.base import ChoiceRequest
 from tais.config import ExperimentConfig
-from tais.errors import ConfigError
+from tais.errors import ConfigError, DataError
 from tais.records import Item, Message
 
 
@@ -21,10 +21,11 @@ def choice_request(item: Item) -> ChoiceRequest | None:
     question = item.meta.get("scored_question")
     if not question:
         return None
-    return ChoiceRequest(
-        conversation=[Message(role="user", content=question)],
-        choices=[str(c) for c in item.meta["choices"]],
-    )
+    choices = [str(c) for c in item.meta.get("choices") or []]
+    if not choices or not all(c.strip() for c in choices):
+        # An empty option would score log-probability 0, the most likely answer of all.
+        raise DataError(f"{item.item_id}: options to score must be non-empty texts")
+    return ChoiceRequest(conversation=[Message(role="user", content=question)], choices=choices)
 
 
 def template_ids(tokenizer: Any, conversation: list[Message]) -> list[int]:
