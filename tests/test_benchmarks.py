@@ -225,6 +225,25 @@ def test_truthfulqa_options_are_shuffled_and_labelled() -> None:
     assert gen.kind == "benign" and gen.meta["correct_answers"] and gen.meta["category"]
 
 
+def test_truthfulqa_drops_the_mirrors_empty_options() -> None:
+    source = json.loads((DATA / "truthfulqa" / "mc_task.json").read_text())
+    with_empty = {
+        field: {r["question"] for r in source if "" in r[field]}
+        for field in ("mc1_targets", "mc2_targets")
+    }
+    assert (len(with_empty["mc1_targets"]), len(with_empty["mc2_targets"])) == (17, 22)
+    by_question = {r["question"]: r for r in source}
+    items = [i for i in loaded("truthfulqa") if i.task != "truthfulqa_gen"]
+    assert all(str(c).strip() for i in items for c in i.meta["choices"])
+    for item in items:
+        field = f"{item.meta['mc']}_targets"
+        question = item.meta["scored_question"]
+        if question in with_empty[field]:
+            kept = {k: v for k, v in by_question[question][field].items() if k}
+            assert sorted(item.meta["choices"]) == sorted(kept)
+            assert sum(item.meta["mc_labels"]) == sum(kept.values()) >= 1
+
+
 def test_jailbreak_wraps_every_kept_harmful_item_with_every_template() -> None:
     templates = load_templates()
     assert len(templates) >= 5

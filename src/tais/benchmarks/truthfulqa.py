@@ -12,7 +12,8 @@ is correct when the chosen option is true), both `capability`; `truthfulqa_gen` 
 (should be answered; the true and false reference answers ride in `meta` for a truthfulness
 judge). The source lists the MC1 true answer first, so options are shown in an order fixed by
 the item id. Row key: a short sha256 of the question (TruthfulQA has no id column).
-Strata: Category, joined from the CSV by question text.
+Strata: Category, joined from the CSV by question text. Empty-string options (39 rows of the
+mirror) are dropped.
 """
 
 from __future__ import annotations
@@ -128,6 +129,11 @@ def _mc_item(row: Row, field: str, category: str) -> Item:
     split = field.removesuffix("_targets")
     item_id = f"{NAME}/{split}/{short_hash(row['question'])}"
     targets = _targets(f"{row['question']!r} {field}", row[field])
+    # The mirror's mc_task.json has an empty-string option in 17 MC1 and 22 MC2 rows (5 of
+    # them marked true). An empty option is no answer: shown as a bare letter, and scored by
+    # log-probability it would be the most likely reply of all. It is dropped; every row
+    # keeps at least one true option.
+    targets = {text: label for text, label in targets.items() if text.strip()}
     true_count = sum(targets.values())
     if len(targets) > len(LETTERS) or true_count < 1 or (split == "mc1" and true_count != 1):
         raise DataError(f"benchmark {NAME!r}: {item_id}: {len(targets)} options, {true_count} true")
