@@ -1,4 +1,4 @@
-"""Shared helpers for tests that run the real vLLM engine on the bundled tiny models."""
+"""Shared helpers for tests built on the demo config and the bundled tiny models."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tais.config import ExperimentConfig, parse_config
 
 from .conftest import DEMO_CONFIG
 
@@ -24,6 +26,13 @@ class QuietProgress:
 def demo_data() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(DEMO_CONFIG.read_text())
     return data
+
+
+def demo_config(contrasts: list[dict[str, str]] | None = None) -> ExperimentConfig:
+    """The demo experiment, contrasting target_only with draft_k3 unless told otherwise."""
+    data = demo_data()
+    data["contrasts"] = contrasts or [{"a": "target_only", "b": "draft_k3"}]
+    return parse_config(data)
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:

@@ -11,12 +11,7 @@ from tais.errors import DataError
 from tais.records import SampleRecord
 
 from .conftest import DEMO_CONFIG
-
-
-def config(contrasts: list[dict[str, str]] | None = None):
-    data = yaml.safe_load(DEMO_CONFIG.read_text())
-    data["contrasts"] = contrasts or [{"a": "target_only", "b": "draft_k3"}]
-    return parse_config(data)
+from .engine_support import demo_config as config
 
 
 def record(arm: str, i: int, refused: bool, text_id: str = "same") -> SampleRecord:

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tais.analyse import analyse
 from tais.capability import capability_scores, score_diffs
-from tais.config import JudgeSpec, parse_config
+from tais.config import JudgeSpec
 from tais.errors import DataError
 from tais.io import read_jsonl, sha256_text
 from tais.judge import judge_outputs
@@ -18,13 +17,7 @@ from tais.places import RunPlaces
 from tais.records import Generation, Item, Judgement, Message, SampleRecord
 from tais.report import render_report
 
-from .conftest import DEMO_CONFIG
-
-
-def config():
-    data = yaml.safe_load(DEMO_CONFIG.read_text())
-    data["contrasts"] = [{"a": "target_only", "b": "draft_k3"}]
-    return parse_config(data)
+from .engine_support import demo_config as config
 
 
 def record(
