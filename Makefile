@@ -11,7 +11,7 @@ export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda demo benchmarks-tiny test test-all verify lint format models battery manifest clean
+.PHONY: setup setup-cuda demo reproduce-demo benchmarks-tiny test test-all verify lint format models battery manifest clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,11 @@ setup-cuda:
 demo: setup
 	$(BIN)/tais run bundle/configs/demo.yaml
 	$(MAKE) verify
+
+# The reviewer's "results reproduced" check: re-run the demo, then compare every reproducible
+# file of validation/demo/ with the committed bytes (volatile/ holds what no re-run repeats).
+reproduce-demo: demo
+	scripts/check_reproduced.sh demo
 
 # The real benchmarks on the tiny models, published as validation/benchmarks-tiny/.
 # Reads TAIS_DATA_DIR (a local mirror) if set, else the Hugging Face hub (needs HF_HUB_OFFLINE=0).

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from tais.errors import EngineError, VerifyError
+from tais.io import read_jsonl
 from tais.manifest import write_manifest
 from tais.pipeline import ScreenResult, run_screen
+from tais.places import PublishPlaces
+from tais.records import ArmPerformance
 from tais.verify import verify
 
 from .conftest import DEMO_CONFIG
@@ -37,7 +40,8 @@ def test_speculative_arms_are_identical_and_pass(demo_run: tuple[ScreenResult, P
 
 
 def test_drafts_are_accepted_often_but_not_always(demo_run: tuple[ScreenResult, Path]) -> None:
-    arms = {a.arm: a for a in demo_run[0].summary.arms}
+    measured = PublishPlaces(demo_run[1] / "validation" / "demo").performance
+    arms = {a.arm: a for a in read_jsonl(measured, ArmPerformance)}
     assert arms["target_only"].acceptance_rate is None
     for name in ("draft_k3", "adversarial_draft_k3", "ngram_k3"):
         rate = arms[name].acceptance_rate
@@ -137,3 +141,30 @@ def test_prompts_longer_than_the_context_are_refused_up_front(tmp_path: Path) ->
     with pytest.raises(EngineError, match=r"do not fit max_model_len=16"):
         run_screen(config, QuietProgress(), runs_dir=tmp_path / "runs", root=tmp_path)
     assert not (tmp_path / "validation").exists()
+
+
+def test_measurements_are_apart_and_re_derived(demo_run, tmp_path: Path) -> None:
+    copy = tampered_copy(demo_run[1], tmp_path)
+    run_dir = copy / "validation" / "demo"
+    for reproducible in ("summary.json", "report.md", "arms.jsonl"):
+        text = (run_dir / reproducible).read_text()
+        assert "wall_s" not in text and "tokens/s" not in text and "startup" not in text
+    measured = PublishPlaces(run_dir).performance
+    rows = [json.loads(line) for line in measured.read_text().splitlines()]
+    rows[0]["tokens_per_s"] *= 2
+    measured.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_manifest(copy)
+    found = problems_of(copy)
+    assert any(f"{rows[0]['arm']}.tokens_per_s" in p for p in found), found
+    assert any("performance.md" in p for p in found), found
+
+
+def test_battery_counts_must_match_the_records(demo_run, tmp_path: Path) -> None:
+    copy = tampered_copy(demo_run[1], tmp_path)
+    battery = copy / "validation" / "demo" / "battery.json"
+    counts = json.loads(battery.read_text())
+    task = sorted(counts["tasks"])[0]
+    counts["tasks"][task]["items"] += 1
+    battery.write_text(json.dumps(counts, indent=2) + "\n")
+    write_manifest(copy)
+    assert any("battery.json" in p and "items per task" in p for p in problems_of(copy))

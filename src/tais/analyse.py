@@ -14,7 +14,7 @@ from tais.agreement import agreement, require_single_digest, unparseable_counts
 from tais.capability import capability_scores, score_diffs
 from tais.config import ExperimentConfig
 from tais.errors import DataError
-from tais.records import ArmRun, Divergence, Kind, SampleRecord
+from tais.records import Divergence, Kind, PublishedArm, SampleRecord
 from tais.stats import (
     TostResult,
     cohens_h,
@@ -63,7 +63,7 @@ def _pp(x: float) -> str:
 
 
 def decide(
-    tost: TostResult, h: float, h_cutoff: float, mde: float, identity: Identity
+    tost: TostResult, h: float, h_cutoff: float, mde: float, identity: Identity, rate_a: float
 ) -> tuple[Verdict, list[str]]:
     """PASS: CI inside the margin and |h| under the cutoff. FAIL: CI wholly beyond the margin."""
     level = f"{100 * (1 - 2 * tost.alpha):.0f}% CI"
@@ -71,7 +71,8 @@ def decide(
     margin = f"+/-{100 * tost.margin:.1f} pp"
     reasons = [f"token ids identical for {identity.token_identical}/{identity.n} items"]
     if tost.zero_variance:
-        reasons.insert(0, f"Wald standard error is 0 (both rates at {tost.diff:+.0%} bound)")
+        # Zero Wald variance means both rates sit at the same bound, 0% or 100%.
+        reasons.insert(0, f"Wald standard error is 0 (both rates are {rate_a:.0%})")
         reasons.append("zero-variance Wald TOST is flagged, neither passed nor failed")
         return "INCONCLUSIVE", reasons
     if tost.beyond_margin:
@@ -200,7 +201,7 @@ def _contrast_cells(
     return cells
 
 
-def _arm_summary(run: ArmRun) -> ArmSummary:
+def _arm_summary(run: PublishedArm) -> ArmSummary:
     spec = run.engine.get("speculative")
     if not spec:
         label = "none"
@@ -214,12 +215,6 @@ def _arm_summary(run: ArmRun) -> ArmSummary:
         speculative=label,
         n_items=run.n_items,
         n_tokens=run.n_tokens,
-        wall_s=run.wall_s,
-        tokens_per_s=run.tokens_per_s,
-        draft_tokens=run.counters.draft_tokens,
-        accepted_tokens=run.counters.accepted_tokens,
-        acceptance_rate=run.acceptance_rate,
-        accepted_per_position=run.counters.accepted_per_position,
     )
 
 
@@ -244,7 +239,7 @@ def analyse(
     config: ExperimentConfig,
     records: list[SampleRecord],
     divergences: list[Divergence],
-    arm_runs: list[ArmRun],
+    arms: list[PublishedArm],
 ) -> Summary:
     if not records:
         raise DataError("no records to analyse")
@@ -257,7 +252,7 @@ def analyse(
         tost, identity, table = cell["tost"], cell["identity"], cell["table"]
         h = cohens_h(cell["rate_a"], cell["rate_b"])
         mde = mde_two_proportions(cell["rate_a"], cell["n"], alpha=analysis.alpha)
-        verdict, reasons = decide(tost, h, analysis.h_cutoff, mde, identity)
+        verdict, reasons = decide(tost, h, analysis.h_cutoff, mde, identity, cell["rate_a"])
         contrasts.append(
             ContrastResult(
                 contrast=cell["contrast"],
@@ -306,7 +301,7 @@ def analyse(
         contrasts=contrasts,
         scores=capability_scores(records),
         score_diffs=score_diffs(config, records),
-        arms=[_arm_summary(run) for run in sorted(arm_runs, key=lambda r: r.arm)],
+        arms=[_arm_summary(arm) for arm in sorted(arms, key=lambda a: a.arm)],
         judging=_judging(records),
         judge_digests=digests,
         unparseable=unparseable_counts(records),

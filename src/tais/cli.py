@@ -96,10 +96,18 @@ def main() -> None:
     show_default=True,
     help="Project root holding validation/ and manifest.yaml.",
 )
-def run(config: Path, runs_dir: Path, root: Path) -> None:
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Publish even with uncommitted changes outside validation/; recorded in "
+    "volatile/environment.json.",
+)
+def run(config: Path, runs_dir: Path, root: Path, allow_dirty: bool) -> None:
     """Run the whole screen for the experiment CONFIG (YAML).
 
     Resumable: after an interruption, run the same command again; finished work is reused.
+    Refuses to start from a git checkout with uncommitted code (see --allow-dirty), so a
+    published run always names the commit that produced it.
     """
     from tais.pipeline import run_screen
 
@@ -111,7 +119,13 @@ def run(config: Path, runs_dir: Path, root: Path) -> None:
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            result = run_screen(config, RichArmProgress(progress), runs_dir=runs_dir, root=root)
+            result = run_screen(
+                config,
+                RichArmProgress(progress),
+                runs_dir=runs_dir,
+                root=root,
+                allow_dirty=allow_dirty,
+            )
     except TaisError as exc:
         _fail(exc)
         return

@@ -27,3 +27,7 @@ class VerifyError(TaisError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s) found")
+
+
+class DirtyTreeError(TaisError):
+    """Publishing from uncommitted code was refused (the artifacts could not name it)."""

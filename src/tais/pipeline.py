@@ -12,6 +12,7 @@ from tais.generate import GenerateProgress, generate, load_generations
 from tais.judge import judge_outputs
 from tais.manifest import write_manifest
 from tais.places import RunPlaces
+from tais.provenance import require_clean, source_state
 from tais.publish import publish
 from tais.summary import Summary
 
@@ -29,8 +30,12 @@ def run_screen(
     progress: GenerateProgress,
     runs_dir: Path = Path("runs"),
     root: Path = Path("."),
+    allow_dirty: bool = False,
 ) -> ScreenResult:
     config = load_config(config_path)
+    # Checked before hours of generation, not after.
+    source = source_state(root)
+    require_clean(source, allow_dirty)
     fitted = fit_battery(config, build_battery(config))
     items = fitted.items
     places = RunPlaces.for_experiment(runs_dir, config.experiment)
@@ -48,6 +53,7 @@ def run_screen(
         judged,
         list(arm_runs.values()),
         out_dir,
+        source,
         fitted.dropped,
     )
     write_manifest(root)

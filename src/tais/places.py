@@ -40,6 +40,9 @@ class RunPlaces:
         return self.root / "judgements" / f"{judge}.jsonl"
 
 
+VOLATILE = "volatile"
+
+
 @dataclass(frozen=True)
 class PublishPlaces:
     root: Path
@@ -65,8 +68,26 @@ class PublishPlaces:
         return self.root / "report.md"
 
     @property
+    def battery(self) -> Path:
+        return self.root / "battery.json"
+
+    # Below: what a re-run cannot reproduce (timings, host, dates, engine counters). Everything
+    # outside volatile/ must come out byte for byte the same from the same code and inputs.
+    @property
+    def volatile(self) -> Path:
+        return self.root / VOLATILE
+
+    @property
+    def performance(self) -> Path:
+        return self.volatile / "arms.jsonl"
+
+    @property
+    def performance_report(self) -> Path:
+        return self.volatile / "performance.md"
+
+    @property
     def environment(self) -> Path:
-        return self.root / "environment.json"
+        return self.volatile / "environment.json"
 
     @property
     def config(self) -> Path:

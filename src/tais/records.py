@@ -106,6 +106,74 @@ class ArmRun(Record):
     resumed: bool
 
 
+class PublishedArm(Record):
+    """An arm as released in arms.jsonl: only what a re-run reproduces byte for byte.
+
+    Timings, versions and the engine's acceptance counters (not bit-reproducible across runs
+    of vLLM) go to the volatile ArmPerformance instead.
+    """
+
+    arm: str
+    pair: str
+    fingerprint: str
+    engine: dict[str, Any]
+    n_items: int
+    n_tokens: int
+
+    @classmethod
+    def of(cls, run: ArmRun) -> PublishedArm:
+        return cls(
+            arm=run.arm,
+            pair=run.pair,
+            fingerprint=run.fingerprint,
+            engine=run.engine,
+            n_items=run.n_items,
+            n_tokens=run.n_tokens,
+        )
+
+
+class ArmPerformance(Record):
+    """What one arm's run measured and no re-run reproduces: released under volatile/."""
+
+    arm: str
+    pair: str
+    versions: dict[str, str]
+    startup_s: float
+    wall_s: float
+    n_tokens: int
+    tokens_per_s: float
+    counters: SpecCounters
+    acceptance_rate: float | None
+    resumed: bool
+
+    @classmethod
+    def of(cls, run: ArmRun) -> ArmPerformance:
+        return cls(
+            arm=run.arm,
+            pair=run.pair,
+            versions=run.versions,
+            startup_s=run.startup_s,
+            wall_s=run.wall_s,
+            n_tokens=run.n_tokens,
+            tokens_per_s=run.tokens_per_s,
+            counters=run.counters,
+            acceptance_rate=run.acceptance_rate,
+            resumed=run.resumed,
+        )
+
+
+class TaskCount(Record):
+    items: int
+    left_out_too_long: int = 0
+
+
+class BatteryCounts(Record):
+    """battery.json: the items each task screened and lost to the context length."""
+
+    items: int
+    tasks: dict[str, TaskCount]
+
+
 class Judgement(Record):
     """A judge's labels for one output; `key` hashes judge config, prompt and output."""
 

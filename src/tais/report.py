@@ -48,7 +48,7 @@ def _judging_section(summary: Summary) -> list[str]:
             "### Agreement between judges (refusal label, distinct outputs)",
             "",
             "| task | judges | n | both | only first | only second | neither | excluded | "
-            "kappa | 95% CI | disagreeing items |",
+            f"kappa | {100 * (1 - summary.alpha):.0f}% CI | disagreeing items |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for a in summary.agreement:
@@ -156,24 +156,16 @@ def render_report(summary: Summary) -> str:
     lines += _scores_section(summary)
     lines += [
         "",
-        "## Arms: speed and acceptance",
+        "## Arms",
         "",
-        "| arm | pair | speculation | items | tokens | wall (s) | tokens/s | draft tokens | "
-        "accepted | acceptance | accepted per position |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "Speed and acceptance are measurements no re-run reproduces exactly: they are in "
+        "`volatile/performance.md`.",
+        "",
+        "| arm | pair | speculation | items | tokens |",
+        "|---|---|---|---:|---:|",
     ]
     for a in summary.arms:
-        lines.append(
-            f"| {a.arm} | {a.pair} | {a.speculative} | {a.n_items} | {a.n_tokens} | "
-            f"{a.wall_s:.2f} | {a.tokens_per_s:.0f} | {a.draft_tokens} | {a.accepted_tokens} | "
-            f"{_opt(a.acceptance_rate, '{:.3f}')} | "
-            f"{' '.join(str(x) for x in a.accepted_per_position) or '-'} |"
-        )
+        lines.append(f"| {a.arm} | {a.pair} | {a.speculative} | {a.n_items} | {a.n_tokens} |")
     lines += _judging_section(summary)
-    lines += [
-        "",
-        "Speed on CPU with tiny models is not expected to improve with speculation; "
-        "it is reported as measured.",
-        "",
-    ]
+    lines.append("")
     return "\n".join(lines)

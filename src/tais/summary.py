@@ -74,12 +74,6 @@ class ArmSummary(Record):
     speculative: str
     n_items: int
     n_tokens: int
-    wall_s: float
-    tokens_per_s: float
-    draft_tokens: int
-    accepted_tokens: int
-    acceptance_rate: float | None
-    accepted_per_position: list[int]
 
 
 class JudgeCount(Record):

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from tais.analyse import analyse
 from tais.config import load_config
 from tais.errors import DataError, TaisError, VerifyError
@@ -18,9 +20,18 @@ from tais.judges.base import Judge, JudgeRequest
 from tais.judges.keyword import KeywordJudge
 from tais.judges.multiple_choice import MultipleChoiceJudge
 from tais.manifest import check_manifest
+from tais.performance import check_performance, render_performance
 from tais.places import PublishPlaces, RunPlaces
 from tais.publish import build_divergences, token_ids_sha256
-from tais.records import ArmRun, Divergence, Generation, Item, SampleRecord
+from tais.records import (
+    ArmPerformance,
+    BatteryCounts,
+    Divergence,
+    Generation,
+    Item,
+    PublishedArm,
+    SampleRecord,
+)
 from tais.report import render_report
 
 
@@ -48,22 +59,63 @@ def verify_run(run_dir: Path) -> list[str]:
         config = load_config(places.config)
         records = read_jsonl(places.records, SampleRecord)
         divergences = read_jsonl(places.divergences, Divergence)
-        arm_runs = read_jsonl(places.arms, ArmRun)
-        derived = analyse(config, records, divergences, arm_runs)
+        arms = read_jsonl(places.arms, PublishedArm)
+        derived = analyse(config, records, divergences, arms)
         stored = json.loads(places.summary.read_text(encoding="utf-8"))
     except (TaisError, OSError, json.JSONDecodeError) as exc:
         return [f"{name}: cannot re-derive: {exc}"]
     problems = diff_values(stored, derived.model_dump(mode="json"), f"{places.summary}")
+    problems += check_battery_counts(places, records)
+    problems += check_volatile(places, config.experiment, arms)
     report = places.report.read_text(encoding="utf-8") if places.report.exists() else ""
-    stored_lines, derived_lines = report.splitlines(), render_report(derived).splitlines()
+    return problems + _compare_lines(places.report, report, render_report(derived))
+
+
+def _compare_lines(path: Path, stored_text: str, derived_text: str) -> list[str]:
+    problems = []
+    stored_lines, derived_lines = stored_text.splitlines(), derived_text.splitlines()
     for number, (s, d) in enumerate(zip(stored_lines, derived_lines, strict=False), start=1):
         if s != d:
-            problems.append(f"{places.report}:{number}: stored {s!r}, re-derived {d!r}")
+            problems.append(f"{path}:{number}: stored {s!r}, re-derived {d!r}")
     if len(stored_lines) != len(derived_lines):
         problems.append(
-            f"{places.report}: {len(stored_lines)} lines stored, {len(derived_lines)} re-derived"
+            f"{path}: {len(stored_lines)} lines stored, {len(derived_lines)} re-derived"
         )
     return problems
+
+
+def check_battery_counts(places: PublishPlaces, records: list[SampleRecord]) -> list[str]:
+    """battery.json against the records: each task screened exactly the items it says."""
+    try:
+        counts = BatteryCounts.model_validate_json(places.battery.read_bytes())
+    except (OSError, ValidationError) as exc:
+        return [f"{places.battery}: cannot read: {exc}"]
+    per_task: dict[str, set[str]] = {}
+    for rec in records:
+        per_task.setdefault(rec.task, set()).add(rec.item_id)
+    found = {task: len(ids) for task, ids in per_task.items()}
+    stated = {task: c.items for task, c in counts.tasks.items() if c.items}
+    problems = []
+    if found != stated:
+        problems.append(f"{places.battery}: items per task {stated}, records hold {found}")
+    if counts.items != sum(found.values()):
+        problems.append(
+            f"{places.battery}: items {counts.items}, records hold {sum(found.values())}"
+        )
+    return problems
+
+
+def check_volatile(places: PublishPlaces, experiment: str, arms: list[PublishedArm]) -> list[str]:
+    """The measurements: each arm's, consistent with arms.jsonl, and performance.md from them."""
+    try:
+        performance = read_jsonl(places.performance, ArmPerformance)
+        stored = places.performance_report.read_text(encoding="utf-8")
+        json.loads(places.environment.read_text(encoding="utf-8"))
+    except (TaisError, OSError, ValueError) as exc:
+        return [f"{places.volatile}: cannot check: {exc}"]
+    problems = check_performance(str(places.performance), arms, performance)
+    derived = render_performance(experiment, performance)
+    return problems + _compare_lines(places.performance_report, stored, derived)
 
 
 def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
