@@ -107,7 +107,7 @@ class ArmRun(Record):
 
 
 class Judgement(Record):
-    """A judge's labels for one output; `key` hashes judge config, prompt and output."""
+    """A judge's labels for one output; `key` hashes judge config and code, item and output."""
 
     key: str
     item_id: str
