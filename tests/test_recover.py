@@ -47,5 +47,5 @@ def test_fingerprint_mismatch_is_refused(tmp_path: Path) -> None:
     places = RunPlaces(tmp_path)
     check_fingerprint(places, "a", "one")
     check_fingerprint(places, "a", "one")
-    with pytest.raises(DataError, match="different config or battery"):
+    with pytest.raises(DataError, match="different config, battery or model files"):
         check_fingerprint(places, "a", "two")
