@@ -29,7 +29,7 @@ from tais.io import (
 )
 from tais.model_hash import model_identity
 from tais.places import RunPlaces
-from tais.records import ArmRun, ChunkStat, Generation, Item
+from tais.records import ArmRun, ChunkStat, Generation, Item, require_unique
 
 ERROR_PREFIX = "TAIS-ERROR: "
 
@@ -187,4 +187,7 @@ def generate(
 
 
 def load_generations(places: RunPlaces, arm: str) -> list[Generation]:
-    return read_jsonl(places.generations(arm), Generation)
+    path = places.generations(arm)
+    generations = read_jsonl(path, Generation)
+    require_unique(generations, str(path))
+    return generations
