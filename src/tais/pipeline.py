@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tais.battery import build_battery
-from tais.config import load_config
+from tais.config import ExperimentConfig, load_config
 from tais.fit import fit_battery
 from tais.generate import GenerateProgress, generate, load_generations
 from tais.judge import judge_outputs
 from tais.manifest import write_manifest
 from tais.places import RunPlaces
 from tais.publish import publish
+from tais.runlock import run_lock
 from tais.summary import Summary
 
 
@@ -31,9 +32,20 @@ def run_screen(
     root: Path = Path("."),
 ) -> ScreenResult:
     config = load_config(config_path)
+    places = RunPlaces.for_experiment(runs_dir, config.experiment)
+    with run_lock(places):
+        return _screen(config, config_path, places, progress, root)
+
+
+def _screen(
+    config: ExperimentConfig,
+    config_path: Path,
+    places: RunPlaces,
+    progress: GenerateProgress,
+    root: Path,
+) -> ScreenResult:
     fitted = fit_battery(config, build_battery(config))
     items = fitted.items
-    places = RunPlaces.for_experiment(runs_dir, config.experiment)
     arm_runs = generate(config, items, places, progress)
     generations = [g for arm in config.arms for g in load_generations(places, arm.name)]
     judged = judge_outputs(
