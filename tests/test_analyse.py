@@ -94,3 +94,11 @@ def test_missing_label_is_an_error() -> None:
     bad = record("target_only", 0, True).model_copy(update={"labels": {}})
     with pytest.raises(DataError, match="no 'keyword' label"):
         analyse(config(), [bad, record("draft_k3", 0, True)], [], [])
+
+
+def test_duplicate_record_is_refused() -> None:
+    # A second record of one (arm, item) would count twice in the rate but once in the pairs.
+    records = [record(arm, i, True) for arm in ("target_only", "draft_k3") for i in range(10)]
+    records.append(record("draft_k3", 3, False))
+    with pytest.raises(DataError, match=r"arm 'draft_k3' item 'h/003' appears twice"):
+        analyse(config(), records, [], [])

@@ -69,3 +69,22 @@ def test_config_hash_changes_with_content() -> None:
     first = parse_config(data).config_hash()
     data["engine"]["seed"] = 1
     assert parse_config(data).config_hash() != first
+
+
+@pytest.mark.parametrize("name", ["..", ".", "...", "a/b", "../up", "a\\b", ".hidden", "", "a b"])
+def test_experiment_name_must_be_a_plain_name(name: str) -> None:
+    data = demo_data() | {"experiment": name}
+    with pytest.raises(ConfigError, match=r"experiment: .* is not a valid name"):
+        parse_config(data)
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "a\\b", ".hidden", "draft.chunks", ""])
+def test_arm_name_must_be_a_plain_name(name: str) -> None:
+    data = demo_data()
+    data["arms"][1]["name"] = name
+    with pytest.raises(ConfigError, match=r"arms\.1\.name: .* is not a valid name"):
+        parse_config(data)
+
+
+def test_dotted_experiment_name_is_accepted() -> None:
+    assert parse_config(demo_data() | {"experiment": "demo.v2"}).experiment == "demo.v2"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tais.errors import DataError
-from tais.generate import check_fingerprint, recover_arm
+from tais.generate import check_fingerprint, load_generations, recover_arm
 from tais.io import append_jsonl, read_jsonl
 from tais.places import RunPlaces
 from tais.records import ChunkStat, Generation, SpecCounters
@@ -47,5 +47,13 @@ def test_fingerprint_mismatch_is_refused(tmp_path: Path) -> None:
     places = RunPlaces(tmp_path)
     check_fingerprint(places, "a", "one")
     check_fingerprint(places, "a", "one")
-    with pytest.raises(DataError, match="different config or battery"):
+    with pytest.raises(DataError, match="different config, battery or model files"):
         check_fingerprint(places, "a", "two")
+
+
+def test_duplicate_generation_is_refused(tmp_path: Path) -> None:
+    places = RunPlaces(tmp_path)
+    append_jsonl(places.generations("a"), [gen(0, 0), gen(0, 1), gen(1, 2), gen(0, 1)])
+    path = places.generations("a")
+    with pytest.raises(DataError, match=rf"{path}: arm 'a' item 'x/1' appears twice"):
+        load_generations(places, "a")

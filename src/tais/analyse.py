@@ -14,7 +14,7 @@ from tais.agreement import agreement, require_single_digest, unparseable_counts
 from tais.capability import capability_scores, score_diffs
 from tais.config import ExperimentConfig
 from tais.errors import DataError
-from tais.records import Divergence, Kind, PublishedArm, SampleRecord
+from tais.records import Divergence, Kind, PublishedArm, SampleRecord, require_unique
 from tais.stats import (
     TostResult,
     cohens_h,
@@ -243,6 +243,7 @@ def analyse(
 ) -> Summary:
     if not records:
         raise DataError("no records to analyse")
+    require_unique(records, "records")
     analysis = config.analysis
     digests = require_single_digest(records)
     cells = _contrast_cells(config, records, divergences)

@@ -6,14 +6,47 @@ falls back to a default.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from tais.errors import ConfigError
 from tais.io import canonical_json, sha256_text
+
+
+def _name_check(pattern: str, rule: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            # No context: the message is used as is, so braces in the value stay literal.
+            raise PydanticCustomError("name", f"{value!r} is not a valid name: {rule}")
+        return value
+
+    return AfterValidator(check)
+
+
+# Names become folder and file names (runs/<experiment>/generations/<arm>.jsonl). Starting with
+# a letter or digit rules out ".", ".." and hidden folders; no separator can appear.
+ExperimentName = Annotated[
+    str,
+    _name_check(
+        r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}",
+        "up to 100 letters, digits, '_', '-' or '.', starting with a letter or digit",
+    ),
+]
+# No dots in an arm name: arm `x.chunks` would write its outputs to arm `x`'s chunk file.
+ArmName = Annotated[
+    str,
+    _name_check(
+        r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}",
+        "up to 100 letters, digits, '_' or '-', starting with a letter or digit",
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -77,7 +110,7 @@ class Engine(Strict):
 
 
 class Arm(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: ArmName
     pair: str
     target: str
     speculative: Speculative | None = None
@@ -113,7 +146,7 @@ DEFAULT_JUDGES: tuple[str | JudgeSpec, ...] = ("keyword", "multiple_choice")
 
 
 class ExperimentConfig(Strict):
-    experiment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    experiment: ExperimentName
     description: str = ""
     battery: list[BatterySource] = Field(min_length=1)
     engine: Engine = Engine()

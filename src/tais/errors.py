@@ -13,6 +13,10 @@ class DataError(TaisError):
     """Input data (battery, records) is missing, empty or malformed."""
 
 
+class RunLockedError(TaisError):
+    """Another `tais run` holds the experiment's runs/ folder."""
+
+
 class EngineError(TaisError):
     """The generation engine failed to start or to run an arm."""
 

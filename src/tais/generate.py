@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from tais import model_hash
 from tais.backends.vllm_offline import check_model_path
 from tais.config import Arm, Engine, ExperimentConfig, Strict
 from tais.errors import DataError, EngineError
@@ -26,8 +27,9 @@ from tais.io import (
     sha256_text,
     write_jsonl,
 )
+from tais.model_hash import model_identity
 from tais.places import RunPlaces
-from tais.records import ArmRun, ChunkStat, Generation, Item
+from tais.records import ArmRun, ChunkStat, Generation, Item, require_unique
 
 ERROR_PREFIX = "TAIS-ERROR: "
 
@@ -54,11 +56,21 @@ def chunked(items: list[Item], size: int) -> list[list[Item]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-def arm_fingerprint(arm: Arm, engine: Engine, items: list[Item]) -> str:
+def arm_fingerprint(
+    arm: Arm, engine: Engine, items: list[Item], hash_cache: Path = model_hash.CACHE
+) -> str:
+    """Everything an arm's outputs depend on: its config, the engine, the items, the models' bytes.
+
+    The models enter by content, not path: `make models` retrains into the same folders.
+    """
+    models = {"target": model_identity(arm.target, hash_cache)}
+    if arm.speculative is not None and arm.speculative.model:
+        models["draft"] = model_identity(arm.speculative.model, hash_cache)
     payload = {
         "arm": arm.model_dump(mode="json"),
         "engine": engine.model_dump(mode="json"),
         "items": [item.model_dump(mode="json") for item in items],
+        "models": models,
     }
     return sha256_text(canonical_json(payload))
 
@@ -80,9 +92,12 @@ def recover_arm(places: RunPlaces, arm: str) -> dict[int, ChunkStat]:
 def check_fingerprint(places: RunPlaces, arm: str, fingerprint: str) -> None:
     path = places.fingerprint(arm)
     if path.exists() and path.read_text(encoding="utf-8").strip() != fingerprint:
+        # Deleting the arm's files is safe: judgements are cached by item, output text and
+        # judge, so the new outputs are judged afresh wherever they differ.
         raise DataError(
-            f"{places.root}: arm {arm!r} was generated with a different config or battery; "
-            f"use a new experiment name or delete {places.generations(arm).parent}/{arm}.*"
+            f"{places.root}: arm {arm!r} was generated with a different config, battery or "
+            f"model files; use a new experiment name, or delete "
+            f"{places.generations(arm).parent}/{arm}.* to generate the arm again"
         )
     atomic_write_text(path, fingerprint + "\n")
 
@@ -172,4 +187,7 @@ def generate(
 
 
 def load_generations(places: RunPlaces, arm: str) -> list[Generation]:
-    return read_jsonl(places.generations(arm), Generation)
+    path = places.generations(arm)
+    generations = read_jsonl(path, Generation)
+    require_unique(generations, str(path))
+    return generations

@@ -1,6 +1,6 @@
 """Judge stage: label every output with every configured judge, through a cache.
 
-A judgement is keyed by (judge config, prompt, output): re-runs and byte-identical outputs
+A judgement is keyed by (judge config and code, item, output): re-runs and byte-identical outputs
 of different arms cost no second call. Requests are shuffled with a fixed seed and carry no
 arm, model or run name, so a judge cannot tell the arms apart.
 """
@@ -14,7 +14,7 @@ from typing import Any
 from tais.config import JudgeSpec
 from tais.errors import ConfigError
 from tais.io import append_jsonl, canonical_json, read_intact_prefix, sha256_text, write_jsonl
-from tais.judges import JudgeRequest, get_judge
+from tais.judges import JudgeRequest, code_sha256, get_judge
 from tais.places import RunPlaces
 from tais.records import Generation, Item, Judgement
 
@@ -50,15 +50,24 @@ class Judged:
 
 def judgement_key(
     judge_config_sha256: str,
+    judge_code_sha256: str,
     item: Item,
-    output_sha256: str,
+    text: str,
     choice_logprobs: list[float] | None = None,
 ) -> str:
-    prompt = canonical_json([m.model_dump() for m in item.messages])
-    parts: list[object] = [judge_config_sha256, sha256_text(prompt), output_sha256]
-    if choice_logprobs is not None:
+    """Everything a judge reads (the whole request) and what the judge is (config and code).
+
+    The whole item counts, not just its messages: the multiple-choice judge reads `reference`
+    and `meta`, so an item re-built with another answer key is judged again.
+    """
+    parts: list[object] = [
+        judge_config_sha256,
+        judge_code_sha256,
+        item.model_dump(mode="json"),
+        sha256_text(text),
         # Same text, other log-probabilities: another judgement (the MC2 score moves).
-        parts.append(choice_logprobs)
+        choice_logprobs,
+    ]
     return sha256_text(canonical_json(parts))
 
 
@@ -88,6 +97,7 @@ def judge_outputs(
         name = spec.name
         judge = get_judge(name, spec.options)
         config_sha = sha256_text(canonical_json(judge.config()))
+        code_sha = code_sha256(judge)
         cache = load_cache(places, name)
         stats = result.stats.setdefault(name, JudgeStats())
         pending: dict[str, JudgeRequest] = {}
@@ -96,7 +106,7 @@ def judge_outputs(
             item = by_id[gen.item_id]
             if item.kind not in judge.kinds:
                 continue
-            key = judgement_key(config_sha, item, gen.output_sha256, gen.choice_logprobs)
+            key = judgement_key(config_sha, code_sha, item, gen.text, gen.choice_logprobs)
             keyed.append((gen, key))
             if key not in cache and key not in pending:
                 pending[key] = JudgeRequest(

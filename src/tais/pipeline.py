@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tais.battery import build_battery
-from tais.config import load_config
+from tais.config import ExperimentConfig, load_config
 from tais.fit import fit_battery
 from tais.generate import GenerateProgress, generate, load_generations
 from tais.judge import judge_outputs
 from tais.manifest import write_manifest
 from tais.places import RunPlaces
-from tais.provenance import require_clean, source_state
+from tais.provenance import SourceState, require_clean, source_state
 from tais.publish import publish
+from tais.runlock import run_lock
 from tais.summary import Summary
 
 
@@ -36,9 +37,21 @@ def run_screen(
     # Checked before hours of generation, not after.
     source = source_state(root)
     require_clean(source, allow_dirty)
+    places = RunPlaces.for_experiment(runs_dir, config.experiment)
+    with run_lock(places):
+        return _screen(config, config_path, places, progress, root, source)
+
+
+def _screen(
+    config: ExperimentConfig,
+    config_path: Path,
+    places: RunPlaces,
+    progress: GenerateProgress,
+    root: Path,
+    source: SourceState,
+) -> ScreenResult:
     fitted = fit_battery(config, build_battery(config))
     items = fitted.items
-    places = RunPlaces.for_experiment(runs_dir, config.experiment)
     arm_runs = generate(config, items, places, progress)
     generations = [g for arm in config.arms for g in load_generations(places, arm.name)]
     judged = judge_outputs(

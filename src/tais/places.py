@@ -18,6 +18,14 @@ class RunPlaces:
     def battery(self) -> Path:
         return self.root / "battery.jsonl"
 
+    @property
+    def lock(self) -> Path:
+        return self.root / "run.lock"
+
+    @property
+    def lock_holder(self) -> Path:
+        return self.root / "run.lock.pid"
+
     def generations(self, arm: str) -> Path:
         return self.root / "generations" / f"{arm}.jsonl"
 

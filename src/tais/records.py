@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tais.errors import DataError
 
 Kind = Literal["harmful", "benign", "capability"]
 
@@ -175,7 +178,7 @@ class BatteryCounts(Record):
 
 
 class Judgement(Record):
-    """A judge's labels for one output; `key` hashes judge config, prompt and output."""
+    """A judge's labels for one output; `key` hashes judge config and code, item and output."""
 
     key: str
     item_id: str
@@ -210,3 +213,24 @@ class Divergence(Record):
     item_id: str
     first_diverging_token: int
     bytes_changed_share: float
+
+
+class _ArmItem(Protocol):
+    @property
+    def arm(self) -> str: ...
+
+    @property
+    def item_id(self) -> str: ...
+
+
+def require_unique(records: Sequence[_ArmItem], source: str) -> None:
+    """One record per (arm, item): a second would count twice in rates but once in contrasts."""
+    first: dict[tuple[str, str], int] = {}
+    for number, record in enumerate(records, start=1):
+        key = (record.arm, record.item_id)
+        if key in first:
+            raise DataError(
+                f"{source}: arm {record.arm!r} item {record.item_id!r} appears twice "
+                f"(records {first[key]} and {number})"
+            )
+        first[key] = number
