@@ -90,7 +90,9 @@ def test_multiple_choice_code_includes_the_scoring_module() -> None:
 def test_editing_a_judge_module_changes_its_code_hash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = tmp_path / "edited_judge.py"
+    # A module this test writes itself, so no installed package provides it.
+    name = "edited_judge"
+    module = tmp_path / f"{name}.py"
     body = (
         "from tais.judges.keyword import is_refusal\n\n"
         "class EditedJudge:\n"
@@ -99,8 +101,8 @@ def test_editing_a_judge_module_changes_its_code_hash(
     )
     module.write_text(body.format("is_refusal(r.text)"))
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "edited_judge", raising=False)
-    loaded = importlib.import_module("edited_judge")
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    loaded = importlib.import_module(name)
     before = code_sha256(loaded.EditedJudge())
     assert "tais.judges.keyword" in judge_sources(loaded.EditedJudge())
     module.write_text(body.format("not is_refusal(r.text)"))
