@@ -101,6 +101,18 @@ def test_no_validation_folder(copy: Path) -> None:
     assert "validation/demo/records.jsonl: listed in manifest.yaml but missing" in out
 
 
+def test_verify_root_that_does_not_exist(tmp_path: Path) -> None:
+    code, out = cli("verify", "--root", str(tmp_path / "nowhere"))
+    assert code == 1 and f"{tmp_path / 'nowhere'}: no such folder" in out
+
+
+def test_run_folder_renamed(copy: Path) -> None:
+    run_dir(copy).rename(copy / "validation" / "demo2")
+    write_manifest(copy)
+    config = copy / "validation" / "demo2" / "config.yaml"
+    assert problems_of(copy) == [f"{config}: experiment 'demo' published as 'demo2'"]
+
+
 def test_no_manifest_is_one_listed_problem(copy: Path) -> None:
     (copy / MANIFEST).unlink()
     assert problems_of(copy) == [
@@ -167,6 +179,18 @@ def test_arm_line_that_contradicts_the_config(copy: Path) -> None:
     write_manifest(copy)
     found = problems_of(copy)
     assert found == [f"{path}: arm {spec['arm']}: engine.speculative differs from config.yaml"]
+
+
+def test_arm_line_dropped_or_doubled(copy: Path) -> None:
+    path = run_dir(copy) / "arms.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    dropped, doubled = json.loads(lines[0])["arm"], json.loads(lines[1])["arm"]
+    path.write_text("".join([lines[1], *lines[1:]]))
+    write_manifest(copy)
+    assert problems_of(copy) == [
+        f"{path}: arm {doubled}: listed twice",
+        f"{path}: no line for arm {dropped}",
+    ]
 
 
 # --- numbers ---------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def check_divergences(
 
 
 def check_arms(config: ExperimentConfig, arm_runs: list[ArmRun], path: Path) -> list[str]:
-    """Each line is an arm of the config, once, with the config's pair and speculative setup."""
+    """Each arm of the config has one line, with the config's pair and speculative setup."""
     problems = []
     seen: set[str] = set()
     arms = {arm.name: arm for arm in config.arms}
@@ -162,6 +162,7 @@ def check_arms(config: ExperimentConfig, arm_runs: list[ArmRun], path: Path) -> 
         spec = arm.speculative.model_dump(mode="json") if arm.speculative else None
         if run.engine.get("speculative") != spec:
             problems.append(f"{where}: engine.speculative differs from config.yaml")
+    problems += [f"{path}: no line for arm {name}" for name in arms if name not in seen]
     return problems
 
 
