@@ -97,6 +97,7 @@ def test_records_cut_mid_line(tmp_path: Path) -> None:
 
 def no_artifacts(out: Path) -> bool:
     runs = out / "runs"
+    # A lock file may stay behind: it holds no output.
     written = [p for p in runs.rglob("*") if p.is_file() and p.suffix != ".lock"]
     return (
         not (out / "validation").exists() and not (out / "manifest.yaml").exists() and not written

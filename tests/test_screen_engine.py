@@ -134,6 +134,9 @@ def test_adversarial_model_as_target_differs_and_fails(tmp_path: Path) -> None:
     assert harmful.identity.token_identical < harmful.n
     assert harmful.verdict == "FAIL", harmful.reasons
     assert result.summary.verdict.verdict == "FAIL"
+    # A bundle with divergences verifies too.
+    assert (tmp_path / "validation" / "adversarial-target" / "divergences.jsonl").stat().st_size
+    assert verify(tmp_path) == ["adversarial-target"]
 
 
 def test_prompts_longer_than_the_context_are_refused_up_front(tmp_path: Path) -> None:

@@ -49,7 +49,9 @@ def problems_of(root: Path) -> list[str]:
     return caught.value.problems
 
 
-def edit_record(root: Path, match: Callable[[dict[str, Any]], bool], edit: Callable) -> str:
+def edit_record(
+    root: Path, match: Callable[[dict[str, Any]], bool], edit: Callable[[dict[str, Any]], Any]
+) -> str:
     """Edit the first matching record of records.jsonl in place; returns its item id."""
     path = run_dir(root) / "records.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
