@@ -95,9 +95,11 @@ def identity_of(
     n = len(pairs)
     token_same = sum(a.token_ids_sha256 == b.token_ids_sha256 for a, b in pairs)
     bytes_same = sum(a.output_sha256 == b.output_sha256 for a, b in pairs)
-    diverged = [
-        divergences[a.item_id] for a, b in pairs if a.token_ids_sha256 != b.token_ids_sha256
-    ]
+    differ = [a for a, b in pairs if a.token_ids_sha256 != b.token_ids_sha256]
+    for a in differ:
+        if a.item_id not in divergences:
+            raise DataError(f"item {a.item_id!r}: token ids differ but no divergence names it")
+    diverged = [divergences[a.item_id] for a in differ]
     firsts = [d.first_diverging_token for d in diverged]
     return Identity(
         n=n,

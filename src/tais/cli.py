@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -38,7 +39,8 @@ class RichArmProgress:
 
 
 def _fail(exc: TaisError) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    # Messages quote files and configs, whose text may look like rich markup ("[/x]").
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     sys.exit(1)
 
 
@@ -58,7 +60,7 @@ def _verdict_table(summary: Summary) -> Table:
     for c in summary.contrasts:
         table.add_row(
             f"{c.a} vs {c.b}",
-            c.task,
+            escape(c.task),
             f"{100 * c.rate_a:.1f}%",
             f"{100 * c.rate_b:.1f}%",
             f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]",
@@ -138,9 +140,9 @@ def run(config: Path, runs_dir: Path, root: Path, allow_dirty: bool) -> None:
     if result.too_long:
         console.print(
             f"left out {sum(result.too_long.values())} item(s) too long for max_model_len: "
-            + ", ".join(f"{task} {n}" for task, n in result.too_long.items())
+            + ", ".join(f"{escape(task)} {n}" for task, n in result.too_long.items())
         )
-    console.print(f"artifacts: {result.out_dir}; manifest updated")
+    console.print(f"artifacts: {escape(str(result.out_dir))}; manifest updated")
 
 
 @main.command()
@@ -169,7 +171,7 @@ def battery(config: Path) -> None:
     if skipping:
         table.add_column("left out (too long)")
     for bench, task, kind, count in battery_table(items):
-        row = [bench, task, kind, str(count - dropped.get(task, 0))]
+        row = [escape(bench), escape(task), kind, str(count - dropped.get(task, 0))]
         table.add_row(*row, *([str(dropped.get(task, 0))] if skipping else []))
     stdout.print(table)
 
@@ -195,13 +197,14 @@ def verify(root: Path, deep: bool, runs_dir: Path | None) -> None:
         checked = verify_all(root, deep=deep, runs_root=runs_dir)
     except VerifyError as exc:
         for problem in exc.problems:
-            console.print(f"[red]MISMATCH[/] {problem}", highlight=False, soft_wrap=True)
+            console.print(f"[red]MISMATCH[/] {escape(problem)}", highlight=False, soft_wrap=True)
         console.print(f"[bold red]verify failed:[/] {len(exc.problems)} problem(s)")
         sys.exit(1)
     except TaisError as exc:
         _fail(exc)
         return
-    console.print(f"verify passed: manifest and {len(checked)} run(s): {', '.join(checked)}")
+    runs = escape(", ".join(checked))
+    console.print(f"verify passed: manifest and {len(checked)} run(s): {runs}")
 
 
 @main.command()
@@ -210,7 +213,11 @@ def manifest(root: Path) -> None:
     """Rewrite manifest.yaml from the files now in bundle/ and validation/."""
     from tais.manifest import write_manifest
 
-    written = write_manifest(root)
+    try:
+        written = write_manifest(root)
+    except TaisError as exc:
+        _fail(exc)
+        return
     console.print(f"manifest.yaml: {len(written.files)} files")
 
 

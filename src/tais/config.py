@@ -10,12 +10,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from tais.errors import ConfigError
-from tais.io import canonical_json, sha256_text
+from tais.io import canonical_json, read_yaml, sha256_text
 
 
 def _name_check(pattern: str, rule: str) -> AfterValidator:
@@ -205,10 +204,6 @@ def parse_config(data: Any, source: str = "config") -> ExperimentConfig:
 
 def load_config(path: Path) -> ExperimentConfig:
     """Read and validate an experiment YAML. Relative paths inside stay relative to the CWD."""
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_config(data, str(path))
+    return parse_config(read_yaml(path, ConfigError), str(path))
