@@ -27,6 +27,7 @@ class BatterySource(Strict):
     built-in loader (tais.benchmarks), which reads `data_dir` (else $TAIS_DATA_DIR, else the
     Hugging Face hub). `limit` applies per task. `jailbreak` names templates of
     bundle/prompts/jailbreak/ applied to the kept harmful items, as tasks `<task>+jailbreak`.
+    `subset` keeps the items that name it in `meta["subsets"]` (e.g. the paper's `sweep`).
     """
 
     benchmark: str
@@ -35,6 +36,7 @@ class BatterySource(Strict):
     limit: int | None = Field(default=None, ge=1)
     data_dir: str | None = None
     jailbreak: list[str] | None = Field(default=None, min_length=1)
+    subset: str | None = None
 
     @model_validator(mode="after")
     def _data_dir_needs_a_loader(self) -> BatterySource:
@@ -74,6 +76,9 @@ class Engine(Strict):
     # A prompt longer than max_model_len: `error` stops before generating, naming it; `skip`
     # leaves it out of the battery for every arm (counted per task in environment.json).
     too_long: Literal["error", "skip"] = "error"
+    # `chat` applies the target's chat template; `raw` sends the prompt text as it is, as a
+    # completion endpoint does (one user message per item).
+    prompt_format: Literal["chat", "raw"] = "chat"
 
 
 class Arm(Strict):
@@ -147,7 +152,27 @@ class ExperimentConfig(Strict):
         raise ConfigError(f"unknown arm {name!r}; arms are {', '.join(a.name for a in self.arms)}")
 
     def config_hash(self) -> str:
-        return sha256_text(canonical_json(self.model_dump(mode="json")))
+        return sha256_text(canonical_json(_without_added_defaults(self.model_dump(mode="json"))))
+
+
+# Keys added after runs were published, with their defaults: a key left at its default hashes
+# as if absent, so a published run's config_sha256 is still re-derived from its config.
+ADDED_KEYS: tuple[tuple[str, str, Any], ...] = (
+    ("engine", "prompt_format", "chat"),
+    ("battery[]", "subset", None),
+)
+
+
+def _without_added_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    for section, key, default in ADDED_KEYS:
+        if section.endswith("[]"):
+            parts = data.get(section[:-2]) or []
+        else:
+            parts = [data.get(section) or {}]
+        for part in parts:
+            if key in part and part[key] == default:
+                del part[key]
+    return data
 
 
 def _describe(exc: ValidationError) -> str:
