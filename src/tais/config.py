@@ -17,6 +17,8 @@ from tais.io import canonical_json, sha256_text
 
 
 class Strict(BaseModel):
+    # Keys added after runs were published are left out of dumps while at their default
+    # (`exclude_if`), so a published run's config hash still re-derives unchanged.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -36,7 +38,7 @@ class BatterySource(Strict):
     limit: int | None = Field(default=None, ge=1)
     data_dir: str | None = None
     jailbreak: list[str] | None = Field(default=None, min_length=1)
-    subset: str | None = None
+    subset: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _data_dir_needs_a_loader(self) -> BatterySource:
@@ -78,7 +80,7 @@ class Engine(Strict):
     too_long: Literal["error", "skip"] = "error"
     # `chat` applies the target's chat template; `raw` sends the prompt text as it is, as a
     # completion endpoint does (one user message per item).
-    prompt_format: Literal["chat", "raw"] = "chat"
+    prompt_format: Literal["chat", "raw"] = Field(default="chat", exclude_if=lambda v: v == "chat")
 
 
 class Arm(Strict):
@@ -111,7 +113,13 @@ class Analysis(Strict):
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     method: Literal["tango", "newcombe", "wald"] = "tango"
     h_cutoff: float = Field(default=0.1, gt=0)
+    # Whose labels make the verdict: refusals (harmful, benign), accuracy (capability) and
+    # scores (scored).
     judge: str = "keyword"
+    capability_judge: str = Field(
+        default="multiple_choice", exclude_if=lambda v: v == "multiple_choice"
+    )
+    score_judge: str = Field(default="paper", exclude_if=lambda v: v == "paper")
 
 
 DEFAULT_JUDGES: tuple[str | JudgeSpec, ...] = ("keyword", "multiple_choice")
@@ -140,6 +148,13 @@ class ExperimentConfig(Strict):
                     raise ValueError(
                         f"contrast {contrast.name}: unknown arm {side!r}; arms: {known}"
                     )
+        judges = [spec.name for spec in self.judge_specs()]
+        for key in sorted(self.analysis.model_fields_set & {"capability_judge", "score_judge"}):
+            if getattr(self.analysis, key) not in judges:
+                raise ValueError(
+                    f"analysis.{key}: judge {getattr(self.analysis, key)!r} is not one of "
+                    f"`judges` ({', '.join(judges)})"
+                )
         return self
 
     def judge_specs(self) -> list[JudgeSpec]:
@@ -152,27 +167,7 @@ class ExperimentConfig(Strict):
         raise ConfigError(f"unknown arm {name!r}; arms are {', '.join(a.name for a in self.arms)}")
 
     def config_hash(self) -> str:
-        return sha256_text(canonical_json(_without_added_defaults(self.model_dump(mode="json"))))
-
-
-# Keys added after runs were published, with their defaults: a key left at its default hashes
-# as if absent, so a published run's config_sha256 is still re-derived from its config.
-ADDED_KEYS: tuple[tuple[str, str, Any], ...] = (
-    ("engine", "prompt_format", "chat"),
-    ("battery[]", "subset", None),
-)
-
-
-def _without_added_defaults(data: dict[str, Any]) -> dict[str, Any]:
-    for section, key, default in ADDED_KEYS:
-        if section.endswith("[]"):
-            parts = data.get(section[:-2]) or []
-        else:
-            parts = [data.get(section) or {}]
-        for part in parts:
-            if key in part and part[key] == default:
-                del part[key]
-    return data
+        return sha256_text(canonical_json(self.model_dump(mode="json")))
 
 
 def _describe(exc: ValidationError) -> str:
