@@ -11,7 +11,7 @@ export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda demo benchmarks-tiny test test-all verify lint format models battery manifest clean
+.PHONY: setup setup-cuda demo benchmarks-tiny paper-tiny test test-all verify lint format models battery manifest clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,11 @@ demo: setup
 # Reads TAIS_DATA_DIR (a local mirror) if set, else the Hugging Face hub (needs HF_HUB_OFFLINE=0).
 benchmarks-tiny: setup
 	$(BIN)/tais run bundle/configs/benchmarks-tiny.yaml
+	$(MAKE) verify
+
+# The paper's battery on the tiny models (reads TAIS_DATA_DIR, else the hub).
+paper-tiny: setup
+	$(BIN)/tais run bundle/configs/paper-tiny.yaml
 	$(MAKE) verify
 
 test: setup

@@ -17,6 +17,7 @@ from tais.io import read_jsonl, sha256_text
 from tais.judges.base import Judge, JudgeRequest
 from tais.judges.keyword import KeywordJudge
 from tais.judges.multiple_choice import MultipleChoiceJudge
+from tais.judges.paper import PaperJudge
 from tais.manifest import check_manifest
 from tais.places import PublishPlaces, RunPlaces
 from tais.publish import build_divergences, token_ids_sha256
@@ -68,7 +69,7 @@ def verify_run(run_dir: Path) -> list[str]:
 
 def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
     """Against the raw outputs in runs/: hashes, option log-probabilities, the labels of the
-    judges that need no model (keyword, multiple_choice), and divergences."""
+    judges that need no model (keyword, multiple_choice, paper), and divergences."""
     places = PublishPlaces(run_dir)
     config = load_config(places.config)
     raw = RunPlaces.for_experiment(runs_root, config.experiment)
@@ -79,9 +80,12 @@ def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
     for arm in config.arms:
         generations += load_generations(raw, arm.name)
     by_key = {(g.arm, g.item_id): g for g in generations}
+    records = read_jsonl(places.records, SampleRecord)
     rejudges: list[Judge] = [KeywordJudge(), MultipleChoiceJudge()]
+    if any(PaperJudge.name in rec.labels for rec in records):
+        rejudges.append(PaperJudge())  # reads its stop words from bundle/
     problems = []
-    for rec in read_jsonl(places.records, SampleRecord):
+    for rec in records:
         gen = by_key.get((rec.arm, rec.item_id))
         where = f"{places.records} {rec.arm}/{rec.item_id}"
         if gen is None:
