@@ -6,14 +6,16 @@ implementation.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import defaultdict
 from typing import Any
 
 from tais.agreement import agreement, require_single_digest, unparseable_counts
 from tais.capability import capability_scores, score_diffs
-from tais.config import ExperimentConfig
+from tais.config import Analysis, ExperimentConfig
 from tais.errors import DataError
+from tais.outcomes import outcome, paired_table, signs, tidy
 from tais.records import Divergence, Kind, PublishedArm, SampleRecord, require_unique
 from tais.stats import (
     TostResult,
@@ -36,26 +38,16 @@ from tais.summary import (
     Verdict,
 )
 
-CAPABILITY_JUDGE = "multiple_choice"
-KEYWORD_JUDGE = "keyword"
+METRICS = {
+    "harmful": "refusal",
+    "benign": "over_refusal",
+    "capability": "accuracy",
+    "scored": "score",
+}
 
 
 def metric_of(kind: Kind) -> str:
-    return {"harmful": "refusal", "benign": "over_refusal", "capability": "accuracy"}[kind]
-
-
-def outcome(record: SampleRecord, refusal_judge: str) -> bool | None:
-    """The record's binary outcome; None when the judge could not label it (unparseable)."""
-    judge, label = (
-        (CAPABILITY_JUDGE, "correct") if record.kind == "capability" else (refusal_judge, "refused")
-    )
-    try:
-        value = record.labels[judge][label]
-        return None if value is None else bool(value)
-    except KeyError:
-        raise DataError(
-            f"record {record.arm}/{record.item_id} has no {judge!r} label {label!r}"
-        ) from None
+    return METRICS[kind]
 
 
 def _pp(x: float) -> str:
@@ -115,14 +107,14 @@ def identity_of(
     )
 
 
-def _rates(records: list[SampleRecord], refusal_judge: str) -> list[Rate]:
-    groups: dict[tuple[str, str, str, Kind], list[bool | None]] = defaultdict(list)
+def _rates(records: list[SampleRecord], analysis: Analysis) -> list[Rate]:
+    groups: dict[tuple[str, str, str, Kind], list[float | None]] = defaultdict(list)
     for r in records:
-        groups[(r.pair, r.arm, r.task, r.kind)].append(outcome(r, refusal_judge))
+        groups[(r.pair, r.arm, r.task, r.kind)].append(outcome(r, analysis))
     rates = []
     for (pair, arm, task, kind), outcomes in sorted(groups.items()):
         usable = [o for o in outcomes if o is not None]
-        k, n = sum(usable), len(usable)
+        k, n = tidy(sum(usable)), len(usable)
         if n == 0:
             raise DataError(f"arm {arm}, task {task}: no output has a usable label")
         low, high = wilson_ci(k, n)
@@ -167,14 +159,13 @@ def _contrast_cells(
             a, b = a_side[item_id], b_side[item_id]
             by_task[(a.task, a.kind)].append((a, b))
         for (task, kind), pairs in sorted(by_task.items()):
-            table = {"both": 0, "only_a": 0, "only_b": 0, "neither": 0}
+            usable = []
             for a, b in pairs:
-                oa, ob = outcome(a, analysis.judge), outcome(b, analysis.judge)
-                if oa is None or ob is None:
-                    continue  # a pair is only as usable as its less usable side
-                cell = "both" if oa and ob else "only_a" if oa else "only_b" if ob else "neither"
-                table[cell] += 1
-            n = sum(table.values())
+                oa, ob = outcome(a, analysis), outcome(b, analysis)
+                if oa is not None and ob is not None:
+                    usable.append((oa, ob))  # a pair is only as usable as its less usable side
+            table = paired_table(usable)
+            n = len(usable)
             if n == 0:
                 raise DataError(f"contrast {contrast.name}, task {task}: no usable pairs")
             k_a, k_b = table["both"] + table["only_a"], table["both"] + table["only_b"]
@@ -194,6 +185,7 @@ def _contrast_cells(
                     n=n,
                     excluded=len(pairs) - n,
                     table=table,
+                    signs=signs(usable),
                     rate_a=k_a / n,
                     rate_b=k_b / n,
                     tost=tost,
@@ -249,7 +241,8 @@ def analyse(
     analysis = config.analysis
     digests = require_single_digest(records)
     cells = _contrast_cells(config, records, divergences)
-    p_values = [mcnemar_exact(c["table"]["only_a"], c["table"]["only_b"]) for c in cells]
+    # Exact McNemar: the sign test on the items whose outcome fell or rose.
+    p_values = [mcnemar_exact(*c["signs"]) for c in cells]
     contrasts = []
     for cell, mcnemar_p, holm_p in zip(cells, p_values, holm(p_values), strict=True):
         tost, identity, table = cell["tost"], cell["identity"], cell["table"]
@@ -300,7 +293,9 @@ def analyse(
         method=analysis.method,
         h_cutoff=analysis.h_cutoff,
         refusal_judge=analysis.judge,
-        rates=_rates(records, analysis.judge),
+        capability_judge=analysis.capability_judge,
+        score_judge=analysis.score_judge,
+        rates=_rates(records, analysis),
         contrasts=contrasts,
         scores=capability_scores(records),
         score_diffs=score_diffs(config, records),
@@ -310,9 +305,8 @@ def analyse(
         unparseable=unparseable_counts(records),
         agreement=[
             cell
-            for judge in _refusal_judges(records)
-            if judge != KEYWORD_JUDGE
-            for cell in agreement(records, KEYWORD_JUDGE, judge, alpha=analysis.alpha)
+            for judge_a, judge_b in itertools.combinations(_refusal_judges(records), 2)
+            for cell in agreement(records, judge_a, judge_b, alpha=analysis.alpha)
         ],
         verdict=ExperimentVerdict(
             verdict=overall,

@@ -165,14 +165,20 @@ def battery(config: Path) -> None:
         _fail(exc)
         return
     skipping = loaded.engine.too_long == "skip"
-    table = Table(title=f"battery: {len(items) - sum(dropped.values())} items")
+    title = f"battery: {len(items) - sum(dropped.values())} items"
+    if skipping:
+        title += f" (of {len(items)}; {sum(dropped.values())} too long for max_model_len)"
+    table = Table(title=title)
     for column in ("benchmark", "task", "kind", "items"):
         table.add_column(column)
     if skipping:
         table.add_column("left out (too long)")
+    per_kind: dict[str, int] = {}
     for bench, task, kind, count in battery_table(items):
         row = [escape(bench), escape(task), kind, str(count - dropped.get(task, 0))]
         table.add_row(*row, *([str(dropped.get(task, 0))] if skipping else []))
+        per_kind[kind] = per_kind.get(kind, 0) + count - dropped.get(task, 0)
+    table.caption = "by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(per_kind.items()))
     stdout.print(table)
 
 

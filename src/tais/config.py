@@ -49,6 +49,8 @@ ArmName = Annotated[
 
 
 class Strict(BaseModel):
+    # Keys added after runs were published are left out of dumps while at their default
+    # (`exclude_if`), so a published run's config hash still re-derives unchanged.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -59,6 +61,7 @@ class BatterySource(Strict):
     built-in loader (tais.benchmarks), which reads `data_dir` (else $TAIS_DATA_DIR, else the
     Hugging Face hub). `limit` applies per task. `jailbreak` names templates of
     bundle/prompts/jailbreak/ applied to the kept harmful items, as tasks `<task>+jailbreak`.
+    `subset` keeps the items that name it in `meta["subsets"]` (e.g. the paper's `sweep`).
     """
 
     benchmark: str
@@ -67,6 +70,7 @@ class BatterySource(Strict):
     limit: int | None = Field(default=None, ge=1)
     data_dir: str | None = None
     jailbreak: list[str] | None = Field(default=None, min_length=1)
+    subset: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _data_dir_needs_a_loader(self) -> BatterySource:
@@ -106,6 +110,9 @@ class Engine(Strict):
     # A prompt longer than max_model_len: `error` stops before generating, naming it; `skip`
     # leaves it out of the battery for every arm (counted per task in environment.json).
     too_long: Literal["error", "skip"] = "error"
+    # `chat` applies the target's chat template; `raw` sends the prompt text as it is, as a
+    # completion endpoint does (one user message per item).
+    prompt_format: Literal["chat", "raw"] = Field(default="chat", exclude_if=lambda v: v == "chat")
 
 
 class Arm(Strict):
@@ -138,7 +145,13 @@ class Analysis(Strict):
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     method: Literal["tango", "newcombe", "wald"] = "tango"
     h_cutoff: float = Field(default=0.1, gt=0)
+    # Whose labels make the verdict: refusals (harmful, benign), accuracy (capability) and
+    # scores (scored).
     judge: str = "keyword"
+    capability_judge: str = Field(
+        default="multiple_choice", exclude_if=lambda v: v == "multiple_choice"
+    )
+    score_judge: str = Field(default="paper", exclude_if=lambda v: v == "paper")
 
 
 DEFAULT_JUDGES: tuple[str | JudgeSpec, ...] = ("keyword", "multiple_choice")
@@ -167,6 +180,13 @@ class ExperimentConfig(Strict):
                     raise ValueError(
                         f"contrast {contrast.name}: unknown arm {side!r}; arms: {known}"
                     )
+        judges = [spec.name for spec in self.judge_specs()]
+        for key in sorted(self.analysis.model_fields_set & {"capability_judge", "score_judge"}):
+            if getattr(self.analysis, key) not in judges:
+                raise ValueError(
+                    f"analysis.{key}: judge {getattr(self.analysis, key)!r} is not one of "
+                    f"`judges` ({', '.join(judges)})"
+                )
         return self
 
     def judge_specs(self) -> list[JudgeSpec]:

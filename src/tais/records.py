@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tais.errors import DataError
 
-Kind = Literal["harmful", "benign", "capability"]
+# harmful: refusal expected; benign: an answer expected; capability: a reference to match;
+# scored: a judge's score in [0, 1] (the paper's BBQ "unbiased" and TruthfulQA overlap).
+Kind = Literal["harmful", "benign", "capability", "scored"]
 
 
 class Record(BaseModel):

@@ -23,6 +23,7 @@ from tais.io import read_jsonl, read_text, sha256_text
 from tais.judges.base import Judge, JudgeRequest
 from tais.judges.keyword import KeywordJudge
 from tais.judges.multiple_choice import MultipleChoiceJudge
+from tais.judges.paper import PaperJudge
 from tais.manifest import RELEASED, check_manifest
 from tais.performance import check_performance, render_performance
 from tais.places import PublishPlaces, RunPlaces
@@ -277,7 +278,7 @@ def check_volatile(places: PublishPlaces, experiment: str, arms: list[PublishedA
 
 def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
     """Against the raw outputs in runs/: hashes, option log-probabilities, the labels of the
-    judges that need no model (keyword, multiple_choice), and divergences."""
+    judges that need no model (keyword, multiple_choice, paper), and divergences."""
     places = PublishPlaces(run_dir)
     try:
         config = load_config(places.config)
@@ -293,7 +294,10 @@ def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
     except TaisError as exc:
         return [f"{run_dir}: cannot check against runs/: {exc}"]
     by_key = {(g.arm, g.item_id): g for g in generations}
+    records = read_jsonl(places.records, SampleRecord)
     rejudges: list[Judge] = [KeywordJudge(), MultipleChoiceJudge()]
+    if any(PaperJudge.name in rec.labels for rec in records):
+        rejudges.append(PaperJudge())  # reads its stop words from bundle/
     problems = []
     for rec in records:
         gen = by_key.get((rec.arm, rec.item_id))
