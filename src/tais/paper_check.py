@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from tais.errors import ConfigError
 from tais.paper_figures import (
     FIGURES,
     Figure,
@@ -96,7 +97,7 @@ def resolved_counts(figure: Figure, by_id: dict[str, Figure]) -> tuple[int, int]
     if counts is not None:
         return counts
     if figure.pooled_from is None:
-        raise ValueError(f"figure {figure.id} states no counts")
+        raise ConfigError(f"figure {figure.id} states no counts")
     parts = [resolved_counts(by_id[ref], by_id) for ref in figure.pooled_from]
     return sum(k for k, _ in parts), sum(n for _, n in parts)
 
