@@ -213,6 +213,51 @@ def verify(root: Path, deep: bool, runs_dir: Path | None) -> None:
     console.print(f"verify passed: manifest and {len(checked)} run(s): {runs}")
 
 
+@main.command(name="paper-check")
+@click.option(
+    "--figures",
+    type=click.Path(path_type=Path),
+    default=Path("bundle/paper/figures.yaml"),
+    show_default=True,
+    help="The paper's figures with their stated inputs.",
+)
+def paper_check(figures: Path) -> None:
+    """Recompute each of the paper's figures from its own stated inputs.
+
+    Lists every figure with what it follows from, and those that do not follow. A report on
+    the paper, not a gate: it exits 0 whatever it finds.
+    """
+    from tais.paper_check import paper_figure_check
+
+    try:
+        result = paper_figure_check(figures)
+    except TaisError as exc:
+        _fail(exc)
+        return
+    table = Table(title="the paper's figures, recomputed from their own inputs")
+    for column in ("figure", "quantity", "printed", "recomputed", "follows", "from"):
+        table.add_column(column)
+    marks = {True: "yes", False: "[bold red]NO[/]", None: "-"}
+    for c in result.checks:
+        cells = (c.figure, c.quantity, c.printed, c.recomputed or "-")
+        table.add_row(*map(escape, cells), marks[c.follows], escape(c.basis))
+    stdout.print(table)
+    recomputed = sum(c.follows is not None for c in result.checks)
+    stdout.print(
+        f"{len(result.checks)} printed quantities, {recomputed} recomputed from stated inputs, "
+        f"{len(result.mismatches)} do not follow"
+    )
+    for c in result.mismatches:
+        stdout.print(
+            escape(
+                f"- {c.figure} ({c.quantity}): printed {c.printed}, recomputed {c.recomputed}"
+                + (f"; {c.note}" if c.note else "")
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 @main.command()
 @click.option("--root", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 def manifest(root: Path) -> None:

@@ -55,6 +55,16 @@ def wilson_ci(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     return lo, hi
 
 
+def identity_share(identical: int, n: int, alpha: float = 0.05) -> tuple[float, float, float]:
+    """Share of items whose outputs are byte-identical between two arms, with its Wilson CI.
+
+    Returns (identical / n, low, high); the interval is wilson_ci(identical, n, alpha), so a
+    share of 1 still carries the uncertainty of a finite n (e.g. 4006/4006: low 0.99904).
+    """
+    low, high = wilson_ci(identical, n, alpha)
+    return identical / n, low, high
+
+
 def cohens_h(p_a: float, p_b: float) -> float:
     """Cohen's h effect size for two proportions, B minus A.
 
