@@ -19,7 +19,7 @@ from tais.config import load_config
 from tais.errors import DataError, VerifyError
 from tais.io import canonical_json, read_jsonl
 from tais.manifest import MANIFEST, write_manifest
-from tais.records import ArmRun, SampleRecord
+from tais.records import PublishedArm, SampleRecord
 from tais.verify import FLOAT_REL_TOL, same_value, verify
 
 from .bundle_support import published_copy
@@ -141,7 +141,7 @@ def test_differing_tokens_without_a_divergence_line(copy: Path) -> None:
             load_config(places / "config.yaml"),
             read_jsonl(places / "records.jsonl", SampleRecord),
             [],
-            read_jsonl(places / "arms.jsonl", ArmRun),
+            read_jsonl(places / "arms.jsonl", PublishedArm),
         )
 
 
