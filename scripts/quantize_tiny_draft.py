@@ -1,6 +1,6 @@
 """Quantise the bundled tiny draft into a checkpoint format that vLLM loads as quantised.
 
-    python scripts/quantize_tiny_draft.py                      # w8a8 -> bundle/models/tiny-draft-w8a8
+    python scripts/quantize_tiny_draft.py         # w8a8 -> bundle/models/tiny-draft-w8a8
     python scripts/quantize_tiny_draft.py --format w4a16 --out /tmp/tiny-draft-w4a16
 
 Formats (all written by hand with torch + safetensors, in the on-disk layout vLLM reads):

@@ -167,12 +167,15 @@ def test_vllm_loads_the_draft_as_int8_compressed_tensors(runs: dict[str, Run]) -
     assert draft.dtype == torch.float32  # the draft computes in the target's dtype
 
     # Defined here so that it is pickled by value and runs inside the vLLM worker process.
-    def draft_linear_layers(worker: Any) -> dict[str, tuple[str, str]]:
+    def draft_linear_layers(worker: Any) -> dict[str, tuple[str, str, str]]:
         found = {}
         for name, module in worker.model_runner.drafter.model.named_modules():
-            scheme = getattr(getattr(module, "quant_method", None), "scheme", None)
+            scheme = getattr(module, "scheme", None)  # where compressed-tensors keeps it
             if scheme is not None:
-                found[name] = (type(scheme).__name__, str(module.weight.dtype))
+                # The CPU kernel may prepack the int8 weight and drop the parameter, so the
+                # matmul kernel it chose is what shows that the layer computes in int8.
+                kernel = type(getattr(scheme, "kernel", None)).__name__
+                found[name] = (type(module.quant_method).__name__, type(scheme).__name__, kernel)
         return found
 
     (layers,) = runs["w8a8"].llm.collective_rpc(draft_linear_layers)
@@ -183,7 +186,9 @@ def test_vllm_loads_the_draft_as_int8_compressed_tensors(runs: dict[str, Run]) -
         "o_proj",
         "qkv_proj",
     ]
-    assert set(layers.values()) == {("CompressedTensorsW8A8Int8", "torch.int8")}
+    for method, scheme, kernel in layers.values():
+        assert (method, scheme) == ("CompressedTensorsLinearMethod", "CompressedTensorsW8A8Int8")
+        assert kernel.endswith("Int8ScaledMMLinearKernel"), kernel
 
 
 @pytest.mark.engine
