@@ -117,6 +117,7 @@ format: setup
 # Retrains the bundled tiny models and rewrites the demo battery (fixed seeds, a few minutes).
 models: setup
 	$(BIN)/python scripts/train_tiny_models.py --out bundle/models
+	$(BIN)/python scripts/quantize_tiny_draft.py
 	$(BIN)/python scripts/write_demo_battery.py bundle/battery/demo.jsonl
 	$(BIN)/tais manifest
 
