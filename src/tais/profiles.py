@@ -107,7 +107,10 @@ def resolved_yaml(config: ExperimentConfig, source: Path, profile: str | None) -
         f"# Resolved from {origin}: the arms, contrasts and settings this run used.\n"
         "# Edit the source file, not this one.\n"
     )
-    body = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    # Unset keys left out: every one of them defaults to None, so the file parses back to
+    # the same config (and config hash).
+    data = config.model_dump(mode="json", exclude_none=True)
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     return header + body
 
 
