@@ -53,15 +53,14 @@ def test_a_shared_arm_is_generated_once_and_published_as_if_generated(tmp_path: 
     runs, root = tmp_path / "runs", tmp_path / "root"
     run_screen(first, QuietProgress(), runs_dir=runs, root=root)
 
+    started: list[str] = []
+
     class Counting(QuietProgress):
-        started: list[str] = []
-
         def arm_started(self, arm: str, total: int, done: int) -> None:
-            self.started.append(arm)
+            started.append(arm)
 
-    counting = Counting()
-    reused = run_screen(second, counting, runs_dir=runs, root=root)
-    assert counting.started == []  # no engine for share-b
+    reused = run_screen(second, Counting(), runs_dir=runs, root=root)
+    assert started == []  # no engine for share-b
     assert len(list((runs / FOLDER).iterdir())) == 1
 
     fresh = run_screen(
