@@ -10,28 +10,23 @@ GPTQ model and is named for what it is. Rounding is deterministic, so the bytes 
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from transformers import AutoModelForCausalLM
 
 WEIGHTS = "model.safetensors"
 
 
 def derive(source: Path, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    tensors = load_file(source / WEIGHTS)
-    rounded = {name: t.to(torch.bfloat16).contiguous() for name, t in sorted(tensors.items())}
-    save_file(rounded, out / WEIGHTS, metadata={"format": "pt"})
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    model.to(torch.bfloat16).save_pretrained(out, safe_serialization=True)
     (out / WEIGHTS).chmod(0o644)  # safetensors writes 0600; bundle files are world-readable
-    config = json.loads((source / "config.json").read_text())
-    config["dtype"] = "bfloat16"
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    written = {p.name for p in out.iterdir()}
     for path in sorted(source.iterdir()):
-        if path.name not in (WEIGHTS, "config.json") and path.is_file():
+        if path.is_file() and path.name not in written:
             shutil.copyfile(path, out / path.name)
 
 

@@ -250,12 +250,13 @@ def _print_plan(plan: Plan, device: str) -> None:
     for column in ("model", "revision", "where", "size"):
         models.add_column(column)
     for m in plan.models:
+        stated = f"≈{m.stated_gb:g} GB (stated in the config)" if m.stated_gb else "unknown"
         if m.bytes_on_disk is not None:
             size = _size(m.bytes_on_disk) + (" on disk" if m.local else " in the hub cache")
-        elif m.stated_gb is not None:
-            size = f"≈{m.stated_gb:g} GB to download (stated in the config)"
+        elif m.local:
+            size = f"not present; {stated}"
         else:
-            size = "unknown"
+            size = f"to download: {stated}"
         where = "local folder" if m.local else "Hugging Face hub"
         if m.note:
             where += f"; {m.note}"

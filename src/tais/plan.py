@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tais.backends.vllm_offline import is_hub_id
 from tais.battery import arm_items, build_battery
 from tais.benchmarks.registry import BUILTINS, DATA_DIR_ENV
 from tais.config import Arm, BatterySource, ExperimentConfig
@@ -171,7 +172,7 @@ def _model_plan(model: str, revision: str | None, loaded: Loaded) -> ModelPlan:
     local = Path(model)
     if local.is_dir():
         return ModelPlan(model, revision, True, _folder_bytes(local), stated, note)
-    if "/" in model and not local.exists() and model.count("/") == 1:
+    if is_hub_id(model):
         cached = _hub_cache() / ("models--" + model.replace("/", "--")) / "blobs"
         size = _folder_bytes(cached) if cached.is_dir() else None
         return ModelPlan(model, revision, False, size, stated, note)

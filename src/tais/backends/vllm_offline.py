@@ -23,6 +23,11 @@ _COUNTER_FIELDS = {
 _HUB_ID = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
+def is_hub_id(path: str) -> bool:
+    """`org/name` that is not a local file or folder: a Hugging Face model id."""
+    return not Path(path).exists() and bool(_HUB_ID.match(path))
+
+
 def check_model_path(path: str, what: str) -> None:
     """A local folder must hold a model; a bare `org/name` is a hub id left to vLLM to fetch."""
     local = Path(path)
