@@ -9,11 +9,12 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from tais.agreement import agreement, require_single_digest, unparseable_counts
 from tais.capability import capability_scores, score_diffs
-from tais.config import Analysis, ExperimentConfig
+from tais.config import Analysis, Contrast, ExperimentConfig
 from tais.errors import DataError
 from tais.outcomes import outcome, paired_table, signs, tidy
 from tais.records import Divergence, Kind, PublishedArm, SampleRecord, require_unique
@@ -136,6 +137,30 @@ def _rates(records: list[SampleRecord], analysis: Analysis) -> list[Rate]:
     return rates
 
 
+def paired_items(
+    config: ExperimentConfig, contrast: Contrast, a_ids: AbstractSet[str], b_ids: AbstractSet[str]
+) -> list[str]:
+    """The items a contrast pairs: those both arms ran on.
+
+    Arms on the same items (the same `subset`, or none) must have run on exactly the same
+    ones; an arm on a subset must lie inside an arm on the whole battery; two different
+    subsets must share an item. Anything else means records are missing.
+    """
+    subset_a, subset_b = config.arm(contrast.a).subset, config.arm(contrast.b).subset
+    shared = a_ids & b_ids
+    if subset_a == subset_b:
+        fits = a_ids == b_ids
+    elif subset_a is None:
+        fits = b_ids <= a_ids
+    elif subset_b is None:
+        fits = a_ids <= b_ids
+    else:
+        fits = bool(shared)
+    if not fits or not shared:
+        raise DataError(f"contrast {contrast.name}: the arms were not run on the same items")
+    return sorted(shared)
+
+
 def _contrast_cells(
     config: ExperimentConfig,
     records: list[SampleRecord],
@@ -150,9 +175,7 @@ def _contrast_cells(
         a_side, b_side = by_arm.get(contrast.a, {}), by_arm.get(contrast.b, {})
         if not a_side or not b_side:
             raise DataError(f"contrast {contrast.name}: no records for one of its arms")
-        shared = sorted(a_side.keys() & b_side.keys())
-        if len(shared) != len(a_side) or len(shared) != len(b_side):
-            raise DataError(f"contrast {contrast.name}: the arms were not run on the same items")
+        shared = paired_items(config, contrast, a_side.keys(), b_side.keys())
         div = {d.item_id: d for d in divergences if d.contrast == contrast.name}
         by_task: dict[tuple[str, Kind], list[tuple[SampleRecord, SampleRecord]]] = defaultdict(list)
         for item_id in shared:
@@ -178,6 +201,7 @@ def _contrast_cells(
             cells.append(
                 dict(
                     contrast=contrast.name,
+                    gated=contrast.gated,
                     a=contrast.a,
                     b=contrast.b,
                     task=task,
@@ -252,6 +276,7 @@ def analyse(
         contrasts.append(
             ContrastResult(
                 contrast=cell["contrast"],
+                gated=cell["gated"],
                 a=cell["a"],
                 b=cell["b"],
                 task=cell["task"],
@@ -279,11 +304,13 @@ def analyse(
                 reasons=reasons,
             )
         )
-    counts = {v: sum(c.verdict == v for c in contrasts) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
+    # Reported-only contrasts (gated: false) stay out of the verdict.
+    gated = [c for c in contrasts if c.gated]
+    counts = {v: sum(c.verdict == v for c in gated) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
     overall: Verdict = "INCONCLUSIVE"
     if counts["FAIL"]:
         overall = "FAIL"
-    elif contrasts and counts["PASS"] == len(contrasts):
+    elif gated and counts["PASS"] == len(gated):
         overall = "PASS"
     return Summary(
         experiment=config.experiment,
@@ -310,7 +337,8 @@ def analyse(
         ],
         verdict=ExperimentVerdict(
             verdict=overall,
-            n_contrasts=len(contrasts),
+            n_contrasts=len(gated),
+            n_not_gated=len(contrasts) - len(gated),
             n_pass=counts["PASS"],
             n_fail=counts["FAIL"],
             n_inconclusive=counts["INCONCLUSIVE"],

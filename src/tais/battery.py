@@ -8,7 +8,7 @@ from pathlib import Path
 from tais.benchmarks import BUILTINS, load_builtin
 from tais.benchmarks.jailbreak import jailbreak_items
 from tais.benchmarks.sampling import stratified_sample
-from tais.config import BatterySource, ExperimentConfig
+from tais.config import Arm, BatterySource, ExperimentConfig
 from tais.errors import ConfigError, DataError
 from tais.io import read_jsonl
 from tais.records import Item
@@ -44,6 +44,20 @@ def select_subset(items: list[Item], subset: str, benchmark: str) -> list[Item]:
         raise ConfigError(
             f"benchmark {benchmark!r}: unknown subset {subset!r}; "
             f"its subsets are {', '.join(known) or 'none'}"
+        )
+    return kept
+
+
+def arm_items(items: list[Item], arm: Arm) -> list[Item]:
+    """The battery items arm `arm` runs on: all of them, or those of its `subset`."""
+    if arm.subset is None:
+        return items
+    kept = [item for item in items if arm.subset in item.meta.get("subsets", ())]
+    if not kept:
+        known = sorted({s for item in items for s in item.meta.get("subsets", ())})
+        raise ConfigError(
+            f"arm {arm.name}: no battery item is in subset {arm.subset!r}; "
+            f"the battery's subsets are {', '.join(known) or 'none'}"
         )
     return kept
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -14,6 +15,14 @@ from rich.table import Table
 from tais import __version__
 from tais.errors import TaisError, VerifyError
 from tais.summary import Summary
+
+if TYPE_CHECKING:
+    from tais.plan import Plan
+
+# `tais plan`'s default speeds: batched offline generation of a 1-3B model in float16 on one
+# GPU, and of the bundled tiny models on a 2-core CPU. Assumptions, stated with the estimate.
+GPU_TOKENS_PER_S = 1000.0
+CPU_TOKENS_PER_S = 200.0
 
 console = Console(stderr=True)
 # Wide enough for the verdict table when output is piped (rich assumes 80 columns then).
@@ -36,6 +45,9 @@ class RichArmProgress:
     def arm_finished(self, arm: str, skipped: bool) -> None:
         if skipped:
             console.print(f"arm {arm}: already complete in runs/, reused")
+
+    def arm_reused(self, arm: str, origin: str) -> None:
+        console.print(f"arm {arm}: same arm as {escape(origin)}, copied from the shared arm store")
 
 
 def _fail(exc: TaisError) -> None:
@@ -82,8 +94,23 @@ def main() -> None:
     """
 
 
+PROFILE = click.option(
+    "--profile",
+    default=None,
+    help="The profile of an experiment file with `profiles` (e.g. gpu or cpu).",
+)
+LIMIT = click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most N items per task (a quick look; the experiment is renamed <name>-limitN).",
+)
+
+
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
+@PROFILE
+@LIMIT
 @click.option(
     "--runs-dir",
     type=click.Path(path_type=Path),
@@ -104,10 +131,19 @@ def main() -> None:
     help="Publish even with uncommitted changes outside validation/; recorded in "
     "volatile/environment.json.",
 )
-def run(config: Path, runs_dir: Path, root: Path, allow_dirty: bool) -> None:
+def run(
+    config: Path,
+    profile: str | None,
+    limit: int | None,
+    runs_dir: Path,
+    root: Path,
+    allow_dirty: bool,
+) -> None:
     """Run the whole screen for the experiment CONFIG (YAML).
 
     Resumable: after an interruption, run the same command again; finished work is reused.
+    An arm that another experiment in RUNS_DIR already generated (same settings, model bytes
+    and items) is copied from the shared arm store instead of generated again.
     Refuses to start from a git checkout with uncommitted code (see --allow-dirty), so a
     published run always names the commit that produced it.
     """
@@ -127,6 +163,8 @@ def run(config: Path, runs_dir: Path, root: Path, allow_dirty: bool) -> None:
                 runs_dir=runs_dir,
                 root=root,
                 allow_dirty=allow_dirty,
+                profile=profile,
+                limit=limit,
             )
     except TaisError as exc:
         _fail(exc)
@@ -147,18 +185,20 @@ def run(config: Path, runs_dir: Path, root: Path, allow_dirty: bool) -> None:
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
-def battery(config: Path) -> None:
+@PROFILE
+@LIMIT
+def battery(config: Path, profile: str | None, limit: int | None) -> None:
     """List the items per benchmark, task and kind of CONFIG, without loading a model.
 
     With `engine.too_long: skip`, the targets' tokenizers are loaded (not their weights) to
     count the items each task loses to the context length.
     """
     from tais.battery import battery_table, build_battery
-    from tais.config import load_config
     from tais.fit import fit_battery
+    from tais.profiles import load_experiment
 
     try:
-        loaded = load_config(config)
+        loaded = load_experiment(config, profile, limit).config
         items = build_battery(loaded)
         dropped = fit_battery(loaded, items).dropped
     except TaisError as exc:
@@ -180,6 +220,94 @@ def battery(config: Path) -> None:
         per_kind[kind] = per_kind.get(kind, 0) + count - dropped.get(task, 0)
     table.caption = "by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(per_kind.items()))
     stdout.print(table)
+
+
+def _size(n_bytes: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{n_bytes:,.0f} B"
+
+
+def _print_plan(plan: Plan, device: str) -> None:
+    bound = "" if plan.exact else " (≤: an upper bound, see below)"
+    stdout.print(
+        f"[bold]plan: {escape(plan.experiment)}[/]; items counted from {plan.counted_from}"
+    )
+    arms = Table(title=f"{len(plan.arms)} arms, {plan.generations:,} generations{bound}")
+    for column in ("arm", "pair", "group", "phase", "speculation", "items"):
+        arms.add_column(column, justify="right" if column == "items" else "left")
+    for a in plan.arms:
+        items = f"{a.items:,}" + ("" if a.exact else " ≤")
+        cells = (a.arm, a.pair, a.group, a.phase, a.speculation)
+        arms.add_row(*(escape(c) for c in cells), items)
+    stdout.print(arms)
+    if set(plan.phases) != {"-"}:
+        for what, counts in (("phase", plan.phases), ("group", plan.groups)):
+            parts = " + ".join(f"{escape(name)} {n:,}" for name, n in counts.items())
+            stdout.print(f"generations by {what}: {parts} = {plan.generations:,}")
+    models = Table(title="models")
+    for column in ("model", "revision", "where", "size"):
+        models.add_column(column)
+    for m in plan.models:
+        stated = f"≈{m.stated_gb:g} GB (stated in the config)" if m.stated_gb else "unknown"
+        if m.bytes_on_disk is not None:
+            size = _size(m.bytes_on_disk) + (" on disk" if m.local else " in the hub cache")
+        elif m.local:
+            size = f"not present; {stated}"
+        else:
+            size = f"to download: {stated}"
+        where = "local folder" if m.local else "Hugging Face hub"
+        if m.note:
+            where += f"; {m.note}"
+        models.add_row(escape(m.model), escape(m.revision or "-"), escape(where), size)
+    stdout.print(models)
+    stdout.print(
+        f"time: at most {plan.tokens_upper:,} generated tokens (every output at max_tokens "
+        f"{plan.max_tokens}); at an assumed {plan.tokens_per_s:,.0f} tokens/s that is at most "
+        f"{plan.hours_upper:,.2f} {device} hours, plus each arm's engine start-up"
+    )
+    stdout.print(
+        f"disk: models {_size(plan.model_bytes)}; runs/ at most {_size(plan.raw_bytes_upper)}; "
+        f"validation/ about {_size(plan.published_bytes)}"
+    )
+    if not plan.exact:
+        stdout.print(
+            "≤: with a limit, how many of a task's drawn items fall in an arm's subset depends "
+            "on the draw; set TAIS_DATA_DIR for exact counts"
+        )
+    stdout.print("counts are before `engine.too_long: skip` drops prompts longer than the context")
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@PROFILE
+@LIMIT
+@click.option(
+    "--tokens-per-s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Generation speed assumed for the time estimate "
+    "[default: 1000 for a float16/bfloat16 engine (a GPU), else 200].",
+)
+def plan(config: Path, profile: str | None, limit: int | None, tokens_per_s: float | None) -> None:
+    """Print what CONFIG would run: arms, items, generations, models, time and disk.
+
+    Loads no model and reads no hub: items come from the data mirror (TAIS_DATA_DIR) when
+    set, else from the battery's declared sizes.
+    """
+    from tais.plan import make_plan
+    from tais.profiles import load_experiment
+
+    try:
+        loaded = load_experiment(config, profile, limit)
+        gpu = loaded.config.engine.dtype != "float32"
+        speed = tokens_per_s or (GPU_TOKENS_PER_S if gpu else CPU_TOKENS_PER_S)
+        made = make_plan(loaded, speed)
+    except TaisError as exc:
+        _fail(exc)
+        return
+    _print_plan(made, "GPU" if gpu else "CPU")
 
 
 @main.command()

@@ -48,6 +48,10 @@ ArmName = Annotated[
 ]
 
 
+def _unset(value: object) -> bool:
+    return value is None
+
+
 class Strict(BaseModel):
     # Keys added after runs were published are left out of dumps while at their default
     # (`exclude_if`), so a published run's config hash still re-derives unchanged.
@@ -70,7 +74,7 @@ class BatterySource(Strict):
     limit: int | None = Field(default=None, ge=1)
     data_dir: str | None = None
     jailbreak: list[str] | None = Field(default=None, min_length=1)
-    subset: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    subset: str | None = Field(default=None, exclude_if=_unset)
 
     @model_validator(mode="after")
     def _data_dir_needs_a_loader(self) -> BatterySource:
@@ -79,14 +83,24 @@ class BatterySource(Strict):
         return self
 
 
+Acceptance = Literal["strict", "probabilistic"]
+
+
 class Speculative(Strict):
-    """Mirrors vLLM's `speculative_config`; `model` is required for `draft_model`."""
+    """Mirrors vLLM's `speculative_config`; `model` is required for `draft_model`.
+
+    `acceptance` names the paper's setting (`strict` or `probabilistic`); the backend maps it
+    to the fields the installed vLLM has (see tais.backends.vllm_offline.ACCEPTANCE).
+    `revision` pins a hub draft (a branch, tag or commit).
+    """
 
     method: Literal["draft_model", "ngram"]
     num_speculative_tokens: int = Field(ge=1, le=16)
     model: str | None = None
     prompt_lookup_max: int | None = Field(default=None, ge=1)
     prompt_lookup_min: int | None = Field(default=None, ge=1)
+    acceptance: Acceptance | None = Field(default=None, exclude_if=_unset)
+    revision: str | None = Field(default=None, exclude_if=_unset)
 
     @model_validator(mode="after")
     def _model_matches_method(self) -> Speculative:
@@ -116,17 +130,31 @@ class Engine(Strict):
 
 
 class Arm(Strict):
+    """One engine configuration run over the battery.
+
+    `subset` runs the arm on the battery's items that name it in `meta["subsets"]` only (the
+    paper's N-sweep arms run on `sweep`); its contrasts then cover the items both arms share.
+    `revision` pins a hub target.
+    """
+
     name: ArmName
     pair: str
     target: str
     speculative: Speculative | None = None
     dtype: Literal["float32", "float16", "bfloat16"] | None = None
     seed: int | None = None
+    subset: str | None = Field(default=None, exclude_if=_unset)
+    revision: str | None = Field(default=None, exclude_if=_unset)
 
 
 class Contrast(Strict):
+    """Arm `a` (the reference) against arm `b`. `gated: false` reports the contrast with its
+    statistics but keeps it out of the experiment's verdict (e.g. a draft alone against its
+    target alone: two different models, expected to differ)."""
+
     a: str
     b: str
+    gated: bool = Field(default=True, exclude_if=lambda v: v is True)
 
     @property
     def name(self) -> str:
@@ -202,7 +230,7 @@ class ExperimentConfig(Strict):
         return sha256_text(canonical_json(self.model_dump(mode="json")))
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_validation(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
@@ -219,7 +247,7 @@ def parse_config(data: Any, source: str = "config") -> ExperimentConfig:
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(exc)}") from None
+        raise ConfigError(f"{source}: {describe_validation(exc)}") from None
 
 
 def load_config(path: Path) -> ExperimentConfig:

@@ -13,10 +13,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from tais import model_hash
-from tais.backends.vllm_offline import check_model_path
+from tais.arm_store import ArmStore
+from tais.backends.vllm_offline import check_model_path, speculative_config
+from tais.battery import arm_items
 from tais.config import Arm, Engine, ExperimentConfig, Strict
 from tais.errors import DataError, EngineError
 from tais.io import (
@@ -41,6 +43,7 @@ class Job(Strict):
     arm: Arm
     engine: Engine
     run_root: str
+    battery: str  # the arm's items (JSONL)
     fingerprint: str
 
 
@@ -51,9 +54,30 @@ class GenerateProgress(Protocol):
 
     def arm_finished(self, arm: str, skipped: bool) -> None: ...
 
+    def arm_reused(self, arm: str, origin: str) -> None: ...
+
 
 def chunked(items: list[Item], size: int) -> list[list[Item]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _arm_digest(
+    arm: dict[str, object], engine: Engine, items: list[Item], models: dict[str, object]
+) -> str:
+    payload = {
+        "arm": arm,
+        "engine": engine.model_dump(mode="json"),
+        "items": [item.model_dump(mode="json") for item in items],
+        "models": models,
+    }
+    return sha256_text(canonical_json(payload))
+
+
+def _models(arm: Arm, hash_cache: Path) -> dict[str, object]:
+    models: dict[str, object] = {"target": model_identity(arm.target, hash_cache)}
+    if arm.speculative is not None and arm.speculative.model:
+        models["draft"] = model_identity(arm.speculative.model, hash_cache)
+    return models
 
 
 def arm_fingerprint(
@@ -63,16 +87,34 @@ def arm_fingerprint(
 
     The models enter by content, not path: `make models` retrains into the same folders.
     """
-    models = {"target": model_identity(arm.target, hash_cache)}
-    if arm.speculative is not None and arm.speculative.model:
-        models["draft"] = model_identity(arm.speculative.model, hash_cache)
-    payload = {
-        "arm": arm.model_dump(mode="json"),
-        "engine": engine.model_dump(mode="json"),
-        "items": [item.model_dump(mode="json") for item in items],
-        "models": models,
+    return _arm_digest(arm.model_dump(mode="json"), engine, items, _models(arm, hash_cache))
+
+
+def output_key(
+    arm: Arm, engine: Engine, items: list[Item], hash_cache: Path = model_hash.CACHE
+) -> str:
+    """The fingerprint without the arm's labels (name, pair): arms with the same key produce
+    the same outputs whatever experiment lists them (the shared arm store's key)."""
+    labels = arm.model_dump(mode="json", exclude={"name", "pair"})
+    return _arm_digest(labels, engine, items, _models(arm, hash_cache))
+
+
+def resolved_engine(arm: Arm, engine: Engine) -> dict[str, Any]:
+    """The engine settings this arm actually ran with: the arm's overrides win.
+
+    With `acceptance` set, `speculative_config` adds what vLLM was given in its own field
+    names; without it the two are the same, and runs published before the key existed keep
+    their bytes.
+    """
+    resolved = {
+        **engine.model_dump(mode="json"),
+        **arm.model_dump(mode="json", exclude={"dtype", "seed"}),
+        "dtype": arm.dtype or engine.dtype,
+        "seed": arm.seed if arm.seed is not None else engine.seed,
     }
-    return sha256_text(canonical_json(payload))
+    if arm.speculative is not None and arm.speculative.acceptance is not None:
+        resolved["speculative_config"] = speculative_config(arm)
+    return resolved
 
 
 def recover_arm(places: RunPlaces, arm: str) -> dict[int, ChunkStat]:
@@ -161,10 +203,25 @@ def run_arm(job: Job, places: RunPlaces, items: list[Item], progress: GeneratePr
     progress.arm_finished(name, skipped=False)
 
 
+def _complete(places: RunPlaces, arm: str, items: list[Item], batch_size: int) -> bool:
+    if not places.arm_run(arm).exists():
+        return False
+    return len(recover_arm(places, arm)) == len(chunked(items, batch_size))
+
+
 def generate(
-    config: ExperimentConfig, items: list[Item], places: RunPlaces, progress: GenerateProgress
+    config: ExperimentConfig,
+    items: list[Item],
+    places: RunPlaces,
+    progress: GenerateProgress,
+    store: ArmStore | None = None,
 ) -> dict[str, ArmRun]:
-    """Run all arms; returns each arm's ArmRun. Raw generations stay in runs/."""
+    """Run all arms; returns each arm's ArmRun. Raw generations stay in runs/.
+
+    With a `store`, an arm another experiment already generated (same output key) is copied
+    from it instead of generated, and every arm generated here is kept there for others.
+    """
+    per_arm = {arm.name: arm_items(items, arm) for arm in config.arms}
     for arm in config.arms:
         check_model_path(arm.target, f"arm {arm.name}: target")
         if arm.speculative is not None and arm.speculative.model:
@@ -172,17 +229,33 @@ def generate(
     write_jsonl(places.battery, items)
     runs: dict[str, ArmRun] = {}
     for arm in config.arms:
-        fingerprint = arm_fingerprint(arm, config.engine, items)
+        mine = per_arm[arm.name]
+        battery = places.battery
+        if arm.subset is not None:
+            battery = places.arm_battery(arm.name)
+            write_jsonl(battery, mine)
+        fingerprint = arm_fingerprint(arm, config.engine, mine)
         check_fingerprint(places, arm.name, fingerprint)
         job = Job(
             experiment=config.experiment,
             arm=arm,
             engine=config.engine,
             run_root=str(places.root),
+            battery=str(battery),
             fingerprint=fingerprint,
         )
-        run_arm(job, places, items, progress)
-        runs[arm.name] = ArmRun.model_validate_json(places.arm_run(arm.name).read_text())
+        key = output_key(arm, config.engine, mine) if store is not None else None
+        complete = _complete(places, arm.name, mine, config.engine.batch_size)
+        if store is not None and key is not None and not complete and store.has(key):
+            engine = resolved_engine(arm, config.engine)
+            origin = store.fetch(key, places, arm.name, arm.pair, fingerprint, engine)
+            progress.arm_reused(arm.name, origin.label())
+        else:
+            run_arm(job, places, mine, progress)
+        run = ArmRun.model_validate_json(places.arm_run(arm.name).read_text())
+        if store is not None and key is not None and run.reused_from is None:
+            store.put(key, places, arm.name, config.experiment)
+        runs[arm.name] = run
     return runs
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tais.agreement import Agreement
-from tais.summary import Summary
+from tais.summary import ContrastResult, Summary
 
 
 def _pct(x: float) -> str:
@@ -133,6 +133,10 @@ def _scores_section(summary: Summary) -> list[str]:
     return lines
 
 
+def _verdict_cell(c: ContrastResult) -> str:
+    return f"**{c.verdict}**" if c.gated else f"{c.verdict} (not gated)"
+
+
 def _labelled_by(summary: Summary) -> str:
     parts = [f"refusals labelled by the `{summary.refusal_judge}` judge"]
     if summary.capability_judge != "multiple_choice":
@@ -145,11 +149,17 @@ def _labelled_by(summary: Summary) -> str:
 def render_report(summary: Summary) -> str:
     level = f"{100 * (1 - 2 * summary.alpha):.0f}%"
     v = summary.verdict
+    not_gated = (
+        f" {v.n_not_gated} further contrast(s) are reported and not gated: they are marked "
+        "`not gated` and do not enter the verdict."
+        if v.n_not_gated
+        else ""
+    )
     lines = [
         f"# TAIS report: {summary.experiment}",
         "",
         f"**Verdict: {v.verdict}** ({v.n_pass} of {v.n_contrasts} contrasts pass, "
-        f"{v.n_fail} fail, {v.n_inconclusive} inconclusive).",
+        f"{v.n_fail} fail, {v.n_inconclusive} inconclusive).{not_gated}",
         "",
         f"Equivalence margin +/-{100 * summary.margin:.1f} pp (TOST, alpha {summary.alpha}, "
         f"{level} CI, method `{summary.method}`); Cohen's h cutoff {summary.h_cutoff}; "
@@ -169,7 +179,7 @@ def render_report(summary: Summary) -> str:
             f"{_pct(c.rate_b)} | {_pp(c.diff)} | [{_pp(c.ci_low)}, {_pp(c.ci_high)}] | "
             f"{c.cohens_h:+.3f} | {c.mcnemar_p:.3g} | {c.holm_p:.3g} | {100 * c.mde:.1f} | "
             f"{c.identity.token_identical}/{c.identity.n} | "
-            f"{c.identity.bytes_identical}/{c.identity.n} | **{c.verdict}** |"
+            f"{c.identity.bytes_identical}/{c.identity.n} | {_verdict_cell(c)} |"
         )
     if any(c.kind == "scored" for c in summary.contrasts):
         lines += [
@@ -181,7 +191,11 @@ def render_report(summary: Summary) -> str:
         ]
     lines += ["", "### Reasons", ""]
     for c in summary.contrasts:
-        lines.append(f"- {c.a} vs {c.b}, {c.task}: {c.verdict}. " + "; ".join(c.reasons) + ".")
+        lines.append(
+            f"- {c.a} vs {c.b}, {c.task}: {_verdict_cell(c).replace('**', '')}. "
+            + "; ".join(c.reasons)
+            + "."
+        )
     lines += ["", "### Where outputs differ", ""]
     differing = [c for c in summary.contrasts if c.identity.token_identical < c.identity.n]
     if not differing:

@@ -42,6 +42,8 @@ class Identity(Record):
 
 class ContrastResult(Record):
     contrast: str
+    # False: reported, kept out of the verdict (see config.Contrast).
+    gated: bool = Field(default=True, exclude_if=lambda v: v is True)
     a: str
     b: str
     task: str
@@ -88,8 +90,11 @@ class JudgeCount(Record):
 
 
 class ExperimentVerdict(Record):
+    """Counts over the gated contrasts (task cells); `n_not_gated` counts the others."""
+
     verdict: Verdict
     n_contrasts: int
+    n_not_gated: int = Field(default=0, exclude_if=lambda v: v == 0)
     n_pass: int
     n_fail: int
     n_inconclusive: int

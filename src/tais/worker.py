@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from tais.backends import get_backend
 from tais.backends.base import Backend
 from tais.errors import EngineError, TaisError
 from tais.fit import choice_request
-from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm
+from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm, resolved_engine
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
 from tais.records import ArmRun, ChunkStat, Generation, Item, SpecCounters
@@ -27,17 +26,6 @@ def score_chunk(backend: Backend, chunk: list[Item]) -> list[list[float] | None]
         for (i, _), values in zip(wanted, logprobs, strict=True):
             scored[i] = values
     return scored
-
-
-def resolved_engine(job: Job) -> dict[str, Any]:
-    """The engine settings this arm actually ran with: the arm's overrides win."""
-    arm = job.arm
-    return {
-        **job.engine.model_dump(mode="json"),
-        **arm.model_dump(mode="json", exclude={"dtype", "seed"}),
-        "dtype": arm.dtype or job.engine.dtype,
-        "seed": arm.seed if arm.seed is not None else job.engine.seed,
-    }
 
 
 def check_prompt_lengths(lengths: list[int], items: list[Item], job: Job) -> None:
@@ -56,7 +44,7 @@ def check_prompt_lengths(lengths: list[int], items: list[Item], job: Job) -> Non
 def run_job(job: Job) -> None:
     places = RunPlaces(Path(job.run_root))
     arm = job.arm
-    items = read_jsonl(places.battery, Item)
+    items = read_jsonl(Path(job.battery), Item)
     chunks = chunked(items, job.engine.batch_size)
     done = recover_arm(places, arm.name)
     resumed = bool(done)
@@ -110,7 +98,7 @@ def run_job(job: Job) -> None:
         arm=arm.name,
         pair=arm.pair,
         fingerprint=job.fingerprint,
-        engine=resolved_engine(job),
+        engine=resolved_engine(arm, job.engine),
         versions=backend.versions(),
         startup_s=startup_s,
         wall_s=wall_s,

@@ -40,13 +40,17 @@ class HubRef:
 class Benchmark:
     """A built-in benchmark: its mirror folder, its tasks, and its loader.
 
-    `load(folder)` reads the mirror-shaped folder, or the hub when `folder` is None.
+    `load(folder)` reads the mirror-shaped folder, or the hub when `folder` is None. A
+    benchmark of fixed size may declare its items per task (`sizes`) and per task of each
+    subset (`subset_sizes`), which `tais plan` uses when no data is at hand.
     """
 
     name: str
     dataset: str
     tasks: dict[str, Kind]
     load: Callable[[Path | None], list[Item]]
+    sizes: dict[str, int] | None = None
+    subset_sizes: dict[str, dict[str, int]] | None = None
 
 
 def require_file(benchmark: str, folder: Path, relative: str, expected: str) -> Path:

@@ -206,5 +206,28 @@ def load(root: Path | None) -> list[Item]:
     ]
 
 
+# The battery's fixed sizes: what `load` yields from a complete mirror (tested against it).
+SIZES = {
+    "advbench": ADVBENCH_N,
+    "jailbreak_amplification": JBB_PER_CATEGORY * JBB_CATEGORIES * len(FRAMINGS),
+    "bbq": BBQ_KEPT,
+    "truthfulqa": TRUTHFULQA_N,
+    "mmlu": MMLU_PER_SUBJECT * MMLU_SUBJECTS,
+    "arc_challenge": ARC_N,
+}
+SWEEP_SIZES = {
+    "advbench": ADVBENCH_N,
+    "jailbreak_amplification": SIZES["jailbreak_amplification"],
+    "bbq": BBQ_SWEEP,
+    "truthfulqa": TRUTHFULQA_N,
+}
+
 # `dataset` "": the loader reads several benchmarks' folders under the data root itself.
-BENCHMARK = Benchmark(name=NAME, dataset="", tasks=dict(TASKS), load=load)
+BENCHMARK = Benchmark(
+    name=NAME,
+    dataset="",
+    tasks=dict(TASKS),
+    load=load,
+    sizes=SIZES,
+    subset_sizes={SWEEP: SWEEP_SIZES},
+)
