@@ -15,12 +15,13 @@ from click.testing import CliRunner
 
 from tais.analyse import analyse
 from tais.cli import main
+from tais.compare import FLOAT_REL_TOL, same_value
 from tais.config import load_config
 from tais.errors import DataError, VerifyError
 from tais.io import canonical_json, read_jsonl
 from tais.manifest import MANIFEST, write_manifest
 from tais.records import PublishedArm, SampleRecord
-from tais.verify import FLOAT_REL_TOL, same_value, verify
+from tais.verify import verify
 
 from .bundle_support import published_copy
 

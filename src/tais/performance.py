@@ -8,13 +8,8 @@ one battery they have moved by one accepted token between otherwise identical ru
 
 from __future__ import annotations
 
-import math
-
+from tais.compare import same_value
 from tais.records import ArmPerformance, PublishedArm
-
-# Relative tolerance for re-derived floats: two IEEE divisions of the same integers agree to
-# the last bit, so anything looser than this hides a real edit.
-REL_TOL = 1e-12
 
 
 def _opt(x: float | None, fmt: str) -> str:
@@ -65,12 +60,6 @@ def render_performance(experiment: str, performance: list[ArmPerformance]) -> st
     return "\n".join(lines)
 
 
-def _differs(stored: float | None, derived: float | None) -> bool:
-    if stored is None or derived is None:
-        return stored is not derived
-    return not math.isclose(stored, derived, rel_tol=REL_TOL, abs_tol=0.0)
-
-
 def check_performance(
     where: str, arms: list[PublishedArm], performance: list[ArmPerformance]
 ) -> list[str]:
@@ -90,13 +79,13 @@ def check_performance(
                 f"{where} {arm}.n_tokens: {p.n_tokens}, arms.jsonl says {published[arm].n_tokens}"
             )
         speed = p.n_tokens / p.wall_s if p.wall_s > 0 else 0.0
-        if _differs(p.tokens_per_s, speed):
+        if not same_value(p.tokens_per_s, speed):
             problems.append(
                 f"{where} {arm}.tokens_per_s: stored {p.tokens_per_s!r}, re-derived {speed!r}"
             )
         c = p.counters
         acceptance = c.accepted_tokens / c.draft_tokens if c.draft_tokens else None
-        if _differs(p.acceptance_rate, acceptance):
+        if not same_value(p.acceptance_rate, acceptance):
             problems.append(
                 f"{where} {arm}.acceptance_rate: stored {p.acceptance_rate!r}, "
                 f"re-derived {acceptance!r}"
