@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from tais.config import ExperimentConfig, parse_config
+from tais.records import SampleRecord
 
 from .conftest import DEMO_CONFIG
 
@@ -42,3 +43,20 @@ def write_config(path: Path, data: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def harmful_record(arm: str, i: int, refused: bool, text_id: str = "same") -> SampleRecord:
+    return SampleRecord(
+        item_id=f"h/{i:03d}",
+        benchmark="t",
+        task="harmful_requests",
+        kind="harmful",
+        pair="tiny",
+        arm=arm,
+        output_sha256=f"{text_id}-{i}",
+        token_ids_sha256=f"{text_id}-{i}",
+        n_tokens=5,
+        n_bytes=20,
+        finish_reason="stop",
+        labels={"keyword": {"refused": refused}},
+    )

@@ -8,27 +8,10 @@ import yaml
 from tais.analyse import analyse
 from tais.config import parse_config
 from tais.errors import DataError
-from tais.records import SampleRecord
 
 from .conftest import DEMO_CONFIG
 from .engine_support import demo_config as config
-
-
-def record(arm: str, i: int, refused: bool, text_id: str = "same") -> SampleRecord:
-    return SampleRecord(
-        item_id=f"h/{i:03d}",
-        benchmark="t",
-        task="harmful_requests",
-        kind="harmful",
-        pair="tiny",
-        arm=arm,
-        output_sha256=f"{text_id}-{i}",
-        token_ids_sha256=f"{text_id}-{i}",
-        n_tokens=5,
-        n_bytes=20,
-        finish_reason="stop",
-        labels={"keyword": {"refused": refused}},
-    )
+from .engine_support import harmful_record as record
 
 
 def test_identical_arms_at_n100_pass() -> None:

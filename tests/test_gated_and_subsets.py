@@ -9,27 +9,11 @@ import pytest
 from tais.analyse import analyse
 from tais.config import parse_config
 from tais.errors import DataError
-from tais.records import Divergence, SampleRecord
+from tais.records import Divergence
 from tais.report import render_report
 
 from .engine_support import demo_data
-
-
-def record(arm: str, i: int, refused: bool, text: str = "same") -> SampleRecord:
-    return SampleRecord(
-        item_id=f"h/{i:03d}",
-        benchmark="t",
-        task="harmful_requests",
-        kind="harmful",
-        pair="tiny",
-        arm=arm,
-        output_sha256=f"{text}-{i}",
-        token_ids_sha256=f"{text}-{i}",
-        n_tokens=5,
-        n_bytes=20,
-        finish_reason="stop",
-        labels={"keyword": {"refused": refused}},
-    )
+from .engine_support import harmful_record as record
 
 
 def config(contrasts: list[dict[str, Any]], subsets: dict[str, str] | None = None) -> Any:

@@ -36,14 +36,19 @@ def load_source(source: BatterySource, seed: int) -> list[Item]:
     return items
 
 
-def select_subset(items: list[Item], subset: str, benchmark: str) -> list[Item]:
-    """The items whose `meta["subsets"]` names `subset`; ids stay those of the full battery."""
+def _in_subset(items: list[Item], subset: str) -> tuple[list[Item], str]:
+    """The items whose `meta["subsets"]` names `subset`, and the subsets there are (for errors)."""
     kept = [item for item in items if subset in item.meta.get("subsets", ())]
+    known = sorted({s for item in items for s in item.meta.get("subsets", ())})
+    return kept, ", ".join(known) or "none"
+
+
+def select_subset(items: list[Item], subset: str, benchmark: str) -> list[Item]:
+    """The items of `subset`; ids stay those of the full battery."""
+    kept, known = _in_subset(items, subset)
     if not kept:
-        known = sorted({s for item in items for s in item.meta.get("subsets", ())})
         raise ConfigError(
-            f"benchmark {benchmark!r}: unknown subset {subset!r}; "
-            f"its subsets are {', '.join(known) or 'none'}"
+            f"benchmark {benchmark!r}: unknown subset {subset!r}; its subsets are {known}"
         )
     return kept
 
@@ -52,12 +57,11 @@ def arm_items(items: list[Item], arm: Arm) -> list[Item]:
     """The battery items arm `arm` runs on: all of them, or those of its `subset`."""
     if arm.subset is None:
         return items
-    kept = [item for item in items if arm.subset in item.meta.get("subsets", ())]
+    kept, known = _in_subset(items, arm.subset)
     if not kept:
-        known = sorted({s for item in items for s in item.meta.get("subsets", ())})
         raise ConfigError(
             f"arm {arm.name}: no battery item is in subset {arm.subset!r}; "
-            f"the battery's subsets are {', '.join(known) or 'none'}"
+            f"the battery's subsets are {known}"
         )
     return kept
 
