@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,11 @@ Kind = Literal["harmful", "benign", "capability", "scored"]
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def of(cls, source: BaseModel) -> Self:
+        """This record's fields taken as they are from a wider record (e.g. an ArmRun)."""
+        return cls.model_validate({name: getattr(source, name) for name in cls.model_fields})
 
 
 class Message(Record):
@@ -128,17 +133,6 @@ class PublishedArm(Record):
     n_items: int
     n_tokens: int
 
-    @classmethod
-    def of(cls, run: ArmRun) -> PublishedArm:
-        return cls(
-            arm=run.arm,
-            pair=run.pair,
-            fingerprint=run.fingerprint,
-            engine=run.engine,
-            n_items=run.n_items,
-            n_tokens=run.n_tokens,
-        )
-
 
 class ArmPerformance(Record):
     """What one arm's run measured and no re-run reproduces: released under volatile/."""
@@ -154,22 +148,6 @@ class ArmPerformance(Record):
     acceptance_rate: float | None
     resumed: bool
     reused_from: str | None = Field(default=None, exclude_if=lambda v: v is None)
-
-    @classmethod
-    def of(cls, run: ArmRun) -> ArmPerformance:
-        return cls(
-            arm=run.arm,
-            pair=run.pair,
-            versions=run.versions,
-            startup_s=run.startup_s,
-            wall_s=run.wall_s,
-            n_tokens=run.n_tokens,
-            tokens_per_s=run.tokens_per_s,
-            counters=run.counters,
-            acceptance_rate=run.acceptance_rate,
-            resumed=run.resumed,
-            reused_from=run.reused_from,
-        )
 
 
 class TaskCount(Record):
