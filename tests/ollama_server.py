@@ -117,6 +117,10 @@ def ollama_server_fixture() -> Iterator[OllamaServer]:
 # -- local servers in front of (or instead of) the real one --------------------------------------
 
 
+# Requests that generate: Ollama's own chat, and the OpenAI-compatible chat and completions.
+CHAT_PATHS = ("/api/chat", "/v1/chat/completions", "/v1/completions")
+
+
 @dataclass
 class Recorded:
     method: str
@@ -139,6 +143,7 @@ class ProxyState:
     fail_status: int = 503
     fail_body: bytes = b'{"error":"server busy"}'
     stall_chat: bool = False
+    stall_from: int | None = None  # if set: hold the chat of this number (1-based) and later
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -156,7 +161,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         record = Recorded(self.command, self.path, dict(self.headers.items()), body)
-        is_chat = self.path.startswith("/api/chat")
+        is_chat = self.path.startswith(CHAT_PATHS)
         with state.lock:
             state.requests.append(record)
             failing = is_chat and state.fail_chat > 0
@@ -165,12 +170,20 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if is_chat and state.pass_chat is not None:
                 failing = failing or state.pass_chat <= 0
                 state.pass_chat -= 1
+            stalling = is_chat and (
+                state.stall_chat
+                or (
+                    state.stall_from is not None
+                    and sum(r.path.startswith(CHAT_PATHS) for r in state.requests)
+                    >= state.stall_from
+                )
+            )
             if is_chat:
                 state.in_flight += 1
                 state.max_in_flight = max(state.max_in_flight, state.in_flight)
         counted = is_chat
         try:
-            if is_chat and state.stall_chat:
+            if stalling:
                 state.release.wait(120)
                 return
             if failing:
@@ -232,7 +245,7 @@ class RecordingProxy:
             return list(self.state.requests)
 
     def chats(self) -> list[Recorded]:
-        return [r for r in self.requests if r.path.startswith("/api/chat")]
+        return [r for r in self.requests if r.path.startswith(CHAT_PATHS)]
 
     def clear(self) -> None:
         with self.state.lock:

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from tais import model_hash
 from tais.backends.vllm_offline import check_model_path
-from tais.config import Arm, Engine, ExperimentConfig, Strict
+from tais.config import TRANSPORT_ONLY, Arm, Engine, ExperimentConfig, Strict, arm_backend, arm_http
 from tais.errors import DataError, EngineError
 from tais.io import (
     atomic_write_text,
@@ -62,16 +62,21 @@ def arm_fingerprint(
     """Everything an arm's outputs depend on: its config, the engine, the items, the models' bytes.
 
     The models enter by content, not path: `make models` retrains into the same folders.
+    How a server is reached (timeouts, retries, the API key's variable) is left out: it does
+    not change what the server answers.
     """
     models = {"target": model_identity(arm.target, hash_cache)}
     if arm.speculative is not None and arm.speculative.model:
         models["draft"] = model_identity(arm.speculative.model, hash_cache)
-    payload = {
-        "arm": arm.model_dump(mode="json"),
-        "engine": engine.model_dump(mode="json"),
+    payload: dict[str, object] = {
+        "arm": arm.model_dump(mode="json", exclude=TRANSPORT_ONLY),
+        "engine": engine.model_dump(mode="json", exclude={"http"}),
         "items": [item.model_dump(mode="json") for item in items],
         "models": models,
     }
+    if arm_backend(arm, engine) == "openai":
+        # How many requests share the server's batches: the batch-invariance question.
+        payload["concurrency"] = arm_http(arm, engine).concurrency
     return sha256_text(canonical_json(payload))
 
 
@@ -166,6 +171,8 @@ def generate(
 ) -> dict[str, ArmRun]:
     """Run all arms; returns each arm's ArmRun. Raw generations stay in runs/."""
     for arm in config.arms:
+        if arm.endpoint is not None:
+            continue  # the server holds the models
         check_model_path(arm.target, f"arm {arm.name}: target")
         if arm.speculative is not None and arm.speculative.model:
             check_model_path(arm.speculative.model, f"arm {arm.name}: draft")

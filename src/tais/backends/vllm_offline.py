@@ -10,7 +10,7 @@ from typing import Any
 from tais.backends.base import ChoiceRequest, RawOutput
 from tais.config import Arm, Engine
 from tais.errors import ConfigError, EngineError
-from tais.fit import context_need, option_ids, template_ids
+from tais.fit import PromptFormat, context_need, option_ids, prompt_ids
 from tais.records import Item, Message, SpecCounters
 
 _COUNTER_FIELDS = {
@@ -44,8 +44,9 @@ class VllmOfflineBackend:
     def __init__(self) -> None:
         self._llm: Any = None
         self._params: Any = None
+        self._format: PromptFormat = "chat"
 
-    def start(self, arm: Arm, engine: Engine) -> None:
+    def start(self, arm: Arm, engine: Engine, logs: Path) -> None:
         check_model_path(arm.target, f"arm {arm.name}: target")
         if arm.speculative is not None and arm.speculative.model:
             check_model_path(arm.speculative.model, f"arm {arm.name}: draft")
@@ -54,6 +55,7 @@ class VllmOfflineBackend:
         except ImportError as exc:
             raise EngineError(f"vLLM is not installed ({exc}); run `make setup`") from None
         seed = arm.seed if arm.seed is not None else engine.seed
+        self._format = engine.prompt_format
         try:
             self._llm = LLM(
                 model=arm.target,
@@ -74,9 +76,12 @@ class VllmOfflineBackend:
             temperature=0.0, max_tokens=1, prompt_logprobs=0, seed=seed
         )
 
-    def context_need(self, items: list[Item]) -> list[int]:
+    def stop(self) -> None:
+        """The engine lives and dies with this process."""
+
+    def context_need(self, items: list[Item]) -> list[int] | None:
         tokenizer = self._llm.get_tokenizer()
-        return [context_need(tokenizer, item) for item in items]
+        return [context_need(tokenizer, item, self._format) for item in items]
 
     def score_choices(self, requests: list[ChoiceRequest]) -> list[list[float]] | None:
         from vllm.inputs import TokensPrompt
@@ -85,7 +90,7 @@ class VllmOfflineBackend:
         shape = []
         tokenizer = self._llm.get_tokenizer()
         for request in requests:
-            prompt = template_ids(tokenizer, request.conversation)
+            prompt = prompt_ids(tokenizer, request.conversation, self._format)
             options = option_ids(tokenizer, request.choices)
             flat += [(len(prompt), prompt + option) for option in options]
             shape.append(len(options))
@@ -105,8 +110,18 @@ class VllmOfflineBackend:
         return scored
 
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]:
-        messages = [[m.model_dump() for m in conv] for conv in conversations]
-        outputs = self._llm.chat(messages, self._params, use_tqdm=False)
+        if self._format == "raw":
+            from vllm.inputs import TokensPrompt
+
+            tokenizer = self._llm.get_tokenizer()
+            prompts = [
+                TokensPrompt(prompt_token_ids=prompt_ids(tokenizer, c, "raw"))
+                for c in conversations
+            ]
+            outputs = self._llm.generate(prompts, self._params, use_tqdm=False)
+        else:
+            messages = [[m.model_dump() for m in conv] for conv in conversations]
+            outputs = self._llm.chat(messages, self._params, use_tqdm=False)
         results = []
         for out in outputs:
             completion = out.outputs[0]
@@ -114,6 +129,7 @@ class VllmOfflineBackend:
                 RawOutput(
                     text=completion.text,
                     token_ids=list(completion.token_ids),
+                    n_tokens=len(completion.token_ids),
                     finish_reason=completion.finish_reason,
                 )
             )
