@@ -4,6 +4,8 @@
 server is used; otherwise one is started with the shared start script
 (../shared/tools/ollama-cpu/start PORT, a free port) and stopped by its PID at session end.
 If no server can be had the tests FAIL, never skip: the judge must be tested for real.
+`gemma_server` (session fixture) is the same with a real model, Gemma 3 270M, found through
+TAIS_OLLAMA_GEMMA_HOST or started likewise.
 
 `RecordingProxy` forwards to the real server and records every request (to check blinding and
 count calls); it can also answer errors for a while or hold chat requests unanswered.
@@ -36,6 +38,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = Path(os.environ.get("TAIS_OLLAMA_CPU", ROOT.parent / "shared" / "tools" / "ollama-cpu"))
 MODEL = "tiny-judge"
+GEMMA = "gemma3:270m"
 START_TIMEOUT_S = 900  # first use installs the server (~1-2 min); later starts take ~2 s
 
 
@@ -64,21 +67,21 @@ def free_port() -> int:
         return port
 
 
-def start_server() -> OllamaServer:
-    existing = os.environ.get("OLLAMA_HOST")
+def start_server(model: str = MODEL, host_env: str = "OLLAMA_HOST") -> OllamaServer:
+    existing = os.environ.get(host_env)
     if existing:
         try:
             get_json(existing, "/api/version")
         except OSError as exc:
-            pytest.fail(f"OLLAMA_HOST={existing} is set but no Ollama server answers there: {exc}")
-        return OllamaServer(host=existing, pid=None)
+            pytest.fail(f"{host_env}={existing} is set but no Ollama server answers there: {exc}")
+        return OllamaServer(host=existing, pid=None, model=model)
     script = TOOL / "start"
     if not script.is_file():
         pytest.fail(f"cannot start an Ollama server: {script} not found (set OLLAMA_HOST)")
     port = int(os.environ.get("TAIS_OLLAMA_TEST_PORT") or free_port())
     try:
         done = subprocess.run(
-            [str(script), str(port), MODEL],
+            [str(script), str(port), model],
             capture_output=True,
             text=True,
             timeout=START_TIMEOUT_S,
@@ -93,7 +96,7 @@ def start_server() -> OllamaServer:
             f"{script} {port} failed (exit {done.returncode}):\n"
             f"{done.stdout}\n{done.stderr[-2000:]}"
         )
-    return OllamaServer(host=host.group(1), pid=int(pid.group(1)))
+    return OllamaServer(host=host.group(1), pid=int(pid.group(1)), model=model)
 
 
 def stop_server(server: OllamaServer) -> None:
@@ -101,17 +104,27 @@ def stop_server(server: OllamaServer) -> None:
         subprocess.run([str(TOOL / "stop"), str(server.pid)], check=False, timeout=60)
 
 
-@pytest.fixture(scope="session", name="ollama_server")
-def ollama_server_fixture() -> Iterator[OllamaServer]:
-    server = start_server()
+def serving(model: str, host_env: str) -> Iterator[OllamaServer]:
+    server = start_server(model, host_env)
     try:
         tags = get_json(server.host, "/api/tags")
         names = [m.get("model") or m.get("name") for m in tags.get("models", [])]
-        if f"{MODEL}:latest" not in names and MODEL not in names:
-            pytest.fail(f"the Ollama server at {server.host} has no model {MODEL!r}: {names}")
+        if f"{model}:latest" not in names and model not in names:
+            pytest.fail(f"the Ollama server at {server.host} has no model {model!r}: {names}")
         yield server
     finally:
         stop_server(server)
+
+
+@pytest.fixture(scope="session", name="ollama_server")
+def ollama_server_fixture() -> Iterator[OllamaServer]:
+    yield from serving(MODEL, "OLLAMA_HOST")
+
+
+@pytest.fixture(scope="session", name="gemma_server")
+def gemma_server_fixture() -> Iterator[OllamaServer]:
+    """A second server with a real model, Gemma 3 270M (TAIS_OLLAMA_GEMMA_HOST if set)."""
+    yield from serving(GEMMA, "TAIS_OLLAMA_GEMMA_HOST")
 
 
 # -- local servers in front of (or instead of) the real one --------------------------------------

@@ -142,8 +142,12 @@ def render_report(summary: Summary) -> str:
         lines.append(f"- {c.a} vs {c.b}, {c.task}: {c.verdict}. " + "; ".join(c.reasons) + ".")
     lines += ["", "### Where outputs differ", ""]
     differing = [c for c in summary.contrasts if _identical(c.identity) < c.identity.n]
-    if not differing:
+    if not differing and all(c.identity.token_identical is not None for c in summary.contrasts):
         lines.append("Every paired output is token-for-token identical.")
+    elif not differing:
+        lines.append(
+            "Every paired output is identical (byte for byte where no token ids came back)."
+        )
     for c in differing:
         ident = c.identity
         lines.append(
