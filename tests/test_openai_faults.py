@@ -128,9 +128,11 @@ def test_transient_errors_are_retried(
     assert outputs(generations(runs, "faults", "served")) == reference
 
 
-@pytest.mark.parametrize("fault", ["status_500", "timeout"])
+@pytest.mark.parametrize(
+    ("fault", "concurrency"), [("status_500", 1), ("status_500", 3), ("timeout", 1)]
+)
 def test_fault_mid_arm_stops_resumably(
-    tmp_path: Path, proxy: RecordingProxy, reference: list[Any], fault: str
+    tmp_path: Path, proxy: RecordingProxy, reference: list[Any], fault: str, concurrency: int
 ) -> None:
     """Chunk 0 (4 items) goes through, chunk 1 breaks at its second request; a rerun resumes."""
     runs = tmp_path / "runs"
@@ -141,7 +143,7 @@ def test_fault_mid_arm_stops_resumably(
     else:
         proxy.state.stall_from = 6
         expected = "no answer within 2 s (ReadTimeout) (after 3 attempts)"
-    arm = endpoint_arm(proxy.host, timeout_s=2)
+    arm = endpoint_arm(proxy.host, timeout_s=2, concurrency=concurrency)
     with pytest.raises(EngineError) as err:
         run(tmp_path, "faults", arm, runs)
     assert expected in str(err.value)

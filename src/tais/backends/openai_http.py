@@ -13,6 +13,7 @@ read before and after every request, as the paper did, otherwise before and afte
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
@@ -85,6 +86,7 @@ class OpenAIBackend:
         self._server: ServerProcess | None = None
         self._client: httpx.Client | None = None
         self._counted: SpecCounters | None = None
+        self._given_up = threading.Event()
 
     # -- start and stop --------------------------------------------------------------------
 
@@ -162,6 +164,8 @@ class OpenAIBackend:
         attempts = self._http.retries + 1
         problem = ""
         for attempt in range(attempts):
+            if attempt and self._given_up.is_set():
+                break
             if self._server is not None:
                 self._server.require_alive()
             try:
@@ -230,11 +234,14 @@ class OpenAIBackend:
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]:
         if self._http.concurrency == 1:
             return [self._complete_counted(c) for c in conversations]
+        self._given_up.clear()
         with ThreadPoolExecutor(max_workers=self._http.concurrency) as pool:
             futures = [pool.submit(self._complete, c) for c in conversations]
             try:
                 return [f.result() for f in futures]
             except BaseException:
+                # The chunk is lost anyway: requests still in flight stop retrying.
+                self._given_up.set()
                 for f in futures:
                     f.cancel()
                 raise
