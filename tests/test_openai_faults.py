@@ -168,3 +168,19 @@ def test_concurrency_is_bounded(
     assert 1 < proxy.state.max_in_flight <= 3
     # The same answers in the same order, whatever order the server finished them in.
     assert outputs(generations(runs, "faults", "served")) == reference
+
+
+def test_api_key_is_read_from_the_named_variable_and_never_written(
+    tmp_path: Path, proxy: RecordingProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arm = endpoint_arm(proxy.host)
+    arm["endpoint"]["api_key_env"] = "TAIS_TEST_API_KEY"
+    with pytest.raises(EngineError, match="api_key_env names TAIS_TEST_API_KEY, which is not set"):
+        run(tmp_path, "keyed", arm, tmp_path / "runs")
+    assert proxy.requests == []
+
+    monkeypatch.setenv("TAIS_TEST_API_KEY", "sk-secret-4711")
+    run(tmp_path, "keyed", arm, tmp_path / "runs")
+    assert {r.headers.get("Authorization") for r in proxy.requests} == {"Bearer sk-secret-4711"}
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and not any(b"sk-secret-4711" in p.read_bytes() for p in written)
