@@ -16,7 +16,8 @@ export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda lock demo reproduce-demo benchmarks-tiny serving-invariance test test-all verify lint format models battery manifest clean
+.PHONY: setup setup-cuda lock demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
+	e0 e1 e2 e3 e4 e5 experiments
 
 # Every environment is installed from a lock in requirements/ (see `lock` below): each package
 # at one version, checked against its sha256, with --no-deps because the lock is already the
@@ -92,6 +93,47 @@ serving-invariance: setup
 	$(BIN)/tais run bundle/configs/serving-invariance.yaml
 	$(MAKE) verify
 
+# The paper's battery on the tiny models (reads TAIS_DATA_DIR, else the hub).
+paper-tiny: setup
+	$(BIN)/tais run bundle/configs/paper-tiny.yaml
+	$(MAKE) verify
+
+# The paper's experiments (bundle/configs/experiments/, see the README there):
+#   make e0 ... make e5, make experiments (all six, arms shared between them)
+#   PROFILE=gpu|cpu  the paper's models, or the bundled tiny models; default gpu when
+#                    `nvidia-smi -L` lists a GPU, else cpu (the choice is printed first)
+#   LIMIT=N          at most N items per task (published as <exp>-<profile>-limitN)
+#   DRY_RUN=1        `tais plan` only: arms, items, generations, models, time and disk
+# Reads TAIS_DATA_DIR (a local mirror) if set, else the Hugging Face hub (needs
+# HF_HUB_OFFLINE=0, as do the GPU profile's models until they are in the local cache).
+EXPERIMENTS := e0 e1 e2 e3 e4 e5
+define choose_profile
+profile="$(PROFILE)"; \
+if [ -n "$$profile" ]; then why="PROFILE=$$profile"; \
+elif nvidia-smi -L >/dev/null 2>&1; then profile=gpu; why="nvidia-smi lists a GPU"; \
+else profile=cpu; why="no GPU visible to nvidia-smi"; fi; \
+echo "profile: $$profile ($$why)"
+endef
+# $(1): the experiments to run, in order.
+define run_experiments
+@$(choose_profile); \
+for exp in $(1); do \
+	config=bundle/configs/experiments/$$exp.yaml; \
+	if [ -n "$(DRY_RUN)" ]; then \
+		$(BIN)/tais plan $$config --profile $$profile $(if $(LIMIT),--limit $(LIMIT)) || exit 1; \
+	else \
+		$(BIN)/tais run $$config --profile $$profile $(if $(LIMIT),--limit $(LIMIT)) || exit 1; \
+	fi; \
+done
+$(if $(DRY_RUN),,$(MAKE) verify)
+endef
+
+$(EXPERIMENTS): setup
+	$(call run_experiments,$@)
+
+experiments: setup
+	$(call run_experiments,$(EXPERIMENTS))
+
 test: setup
 	$(BIN)/pytest -m "not slow"
 
@@ -118,6 +160,7 @@ format: setup
 # Retrains the bundled tiny models and rewrites the demo battery (fixed seeds, a few minutes).
 models: setup
 	$(BIN)/python scripts/train_tiny_models.py --out bundle/models
+	$(BIN)/python scripts/quantize_tiny_draft.py
 	$(BIN)/python scripts/write_demo_battery.py bundle/battery/demo.jsonl
 	$(BIN)/tais manifest
 

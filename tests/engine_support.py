@@ -22,6 +22,9 @@ class QuietProgress:
     def arm_finished(self, arm: str, skipped: bool) -> None:
         pass
 
+    def arm_reused(self, arm: str, origin: str) -> None:
+        pass
+
 
 def demo_data() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(DEMO_CONFIG.read_text())

@@ -307,6 +307,25 @@ def test_wrong_columns_name_what_is_missing(tmp_path: Path) -> None:
         load_source(source("advbench", data_dir=str(root)), seed=0)
 
 
+@pytest.mark.parametrize(
+    ("dataset", "relative", "message"),
+    [
+        ("advbench", "harmful_behaviors.csv", "is not readable CSV: 'utf-8' codec"),
+        ("bbq", "Age.jsonl", "line 2 is not JSON: 'utf-8' codec"),
+    ],
+)
+def test_mirror_file_with_a_byte_that_is_not_utf8(
+    tmp_path: Path, dataset: str, relative: str, message: str
+) -> None:
+    root = _copy_of(dataset, tmp_path)
+    path = root / dataset / relative
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[1] = b"\xff" + lines[1]
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(DataError, match=message):
+        load_source(source(dataset, data_dir=str(root)), seed=0)
+
+
 def test_missing_dataset_folder_is_an_error_not_a_silent_hub_load(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"data folder .*mmlu not found"):
         load_source(source("mmlu", data_dir=str(tmp_path)), seed=0)

@@ -18,6 +18,7 @@ from tais.verify import verify
 
 from .conftest import DEMO_CONFIG
 from .engine_support import QuietProgress, demo_data, write_config
+from .scan_support import WINDOW, leaks, published_texts, raw_texts
 
 pytestmark = pytest.mark.engine
 
@@ -60,6 +61,14 @@ def test_published_run_verifies_shallow_and_deep(demo_run: tuple[ScreenResult, P
     assert verify(root, deep=True) == ["demo"]
     records = (root / "validation" / "demo" / "records.jsonl").read_text()
     assert '"text"' not in records  # aggregated-only: no completion text is released
+
+
+def test_no_raw_output_text_is_published(demo_run: tuple[ScreenResult, Path]) -> None:
+    root = demo_run[1]
+    raw = raw_texts(root / "runs" / "demo" / "generations")
+    # Long outputs exist, so the scan below has something to find.
+    assert sum(len(text) >= 2 * WINDOW for text in raw.values()) > 100
+    assert leaks(raw, published_texts(root)) == []
 
 
 def tampered_copy(root: Path, tmp_path: Path) -> Path:
@@ -129,6 +138,9 @@ def test_adversarial_model_as_target_differs_and_fails(tmp_path: Path) -> None:
     assert harmful.identity.token_identical < harmful.n
     assert harmful.verdict == "FAIL", harmful.reasons
     assert result.summary.verdict.verdict == "FAIL"
+    # A bundle with divergences verifies too.
+    assert (tmp_path / "validation" / "adversarial-target" / "divergences.jsonl").stat().st_size
+    assert verify(tmp_path) == ["adversarial-target"]
 
 
 def test_prompts_longer_than_the_context_are_refused_up_front(tmp_path: Path) -> None:

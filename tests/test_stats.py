@@ -26,6 +26,7 @@ from tais.stats import (
     cohens_h,
     cohens_kappa,
     holm,
+    identity_share,
     mcnemar_exact,
     mde_two_proportions,
     paired_diff_ci,
@@ -75,6 +76,28 @@ def test_wilson_rejects_empty_and_bad_counts() -> None:
         wilson_ci(5, 4)
     with pytest.raises(ValueError):
         wilson_ci(-1, 4)
+
+
+# --- Byte-identity share -----------------------------------------------------------------
+
+IDENTITY_CASES = [
+    # (identical, n, expected low, high) -- statsmodels 0.15.0:
+    # proportion_confint(identical, n, alpha=0.05, method="wilson")
+    (4006, 4006, 0.9990419923430529, 1.0),
+    (2592, 2859, 0.8953923412460018, 0.9167378564764211),
+    (1599, 4006, 0.3840897912696846, 0.41440598261618994),
+    (0, 953, 0.0, 0.004014728652569799),
+]
+
+
+@pytest.mark.parametrize(("identical", "n", "low", "high"), IDENTITY_CASES)
+def test_identity_share_with_wilson_interval(
+    identical: int, n: int, low: float, high: float
+) -> None:
+    share, lo, hi = identity_share(identical, n)
+    assert share == identical / n
+    assert lo == pytest.approx(low, abs=TIGHT)
+    assert hi == pytest.approx(high, abs=TIGHT)
 
 
 # --- Cohen's h ----------------------------------------------------------------------------

@@ -6,10 +6,16 @@ lists are equal; divergences are found on the text and carry no first diverging 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from tais.analyse import analyse
+from tais.errors import DataError
 from tais.publish import build_divergences, token_ids_sha256
 from tais.records import Generation, SampleRecord
 from tais.report import render_report
+from tais.verify import check_divergences
 
 from .engine_support import demo_config
 
@@ -77,3 +83,19 @@ def test_missing_token_ids_on_both_sides_are_not_identical_tokens() -> None:
     (cell,) = summary.contrasts
     assert cell.identity.token_identical is None and cell.identity.bytes_identical == 5
     assert "byte for byte where no token ids came back" in render_report(summary)
+
+
+def test_differing_text_without_a_divergence_is_named() -> None:
+    config = demo_config()
+    gens = [generation("target_only", i, f"answer {i}", None) for i in range(3)]
+    gens += [generation("draft_k3", i, f"answer {i}" if i else "other", None) for i in range(3)]
+    records = [record(g) for g in gens]
+    with pytest.raises(DataError, match=r"h/000.*no divergence names it"):
+        analyse(config, records, [], [])
+    path = Path("divergences.jsonl")
+    # verify agrees: the text-found divergence is the one line needed, and nothing else.
+    assert check_divergences(config, records, build_divergences(config, gens), path) == []
+    assert check_divergences(config, records, [], path) == [
+        f"{path}: no line for contrast target_only~draft_k3 item h/000, "
+        "whose two records' token ids differ"
+    ]

@@ -6,14 +6,17 @@ implementation.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from tais.agreement import agreement, require_single_digest, unparseable_counts
 from tais.capability import capability_scores, score_diffs
-from tais.config import ExperimentConfig
+from tais.config import Analysis, Contrast, ExperimentConfig
 from tais.errors import DataError
+from tais.outcomes import outcome, paired_table, signs, tidy
 from tais.records import Divergence, Kind, PublishedArm, SampleRecord, require_unique
 from tais.stats import (
     TostResult,
@@ -36,26 +39,16 @@ from tais.summary import (
     Verdict,
 )
 
-CAPABILITY_JUDGE = "multiple_choice"
-KEYWORD_JUDGE = "keyword"
+METRICS = {
+    "harmful": "refusal",
+    "benign": "over_refusal",
+    "capability": "accuracy",
+    "scored": "score",
+}
 
 
 def metric_of(kind: Kind) -> str:
-    return {"harmful": "refusal", "benign": "over_refusal", "capability": "accuracy"}[kind]
-
-
-def outcome(record: SampleRecord, refusal_judge: str) -> bool | None:
-    """The record's binary outcome; None when the judge could not label it (unparseable)."""
-    judge, label = (
-        (CAPABILITY_JUDGE, "correct") if record.kind == "capability" else (refusal_judge, "refused")
-    )
-    try:
-        value = record.labels[judge][label]
-        return None if value is None else bool(value)
-    except KeyError:
-        raise DataError(
-            f"record {record.arm}/{record.item_id} has no {judge!r} label {label!r}"
-        ) from None
+    return METRICS[kind]
 
 
 def _pp(x: float) -> str:
@@ -94,6 +87,14 @@ def decide(
     return "INCONCLUSIVE", reasons
 
 
+def outputs_differ(a: SampleRecord, b: SampleRecord) -> bool:
+    """By token ids; untokenised outputs (no token ids from the engine) by their text bytes,
+    as publish.build_divergences decides."""
+    if a.token_ids_sha256 and b.token_ids_sha256:
+        return a.token_ids_sha256 != b.token_ids_sha256
+    return a.output_sha256 != b.output_sha256
+
+
 def identity_of(
     pairs: list[tuple[SampleRecord, SampleRecord]], divergences: dict[str, Divergence]
 ) -> Identity:
@@ -103,7 +104,11 @@ def identity_of(
         sum(a.token_ids_sha256 == b.token_ids_sha256 for a, b in pairs) if measured else None
     )
     bytes_same = sum(a.output_sha256 == b.output_sha256 for a, b in pairs)
-    diverged = [divergences[a.item_id] for a, b in pairs if a.item_id in divergences]
+    differ = [a for a, b in pairs if outputs_differ(a, b)]
+    for a in differ:
+        if a.item_id not in divergences:
+            raise DataError(f"item {a.item_id!r}: token ids differ but no divergence names it")
+    diverged = [divergences[a.item_id] for a in differ]
     firsts = [d.first_diverging_token for d in diverged if d.first_diverging_token is not None]
     return Identity(
         n=n,
@@ -119,14 +124,14 @@ def identity_of(
     )
 
 
-def _rates(records: list[SampleRecord], refusal_judge: str) -> list[Rate]:
-    groups: dict[tuple[str, str, str, Kind], list[bool | None]] = defaultdict(list)
+def _rates(records: list[SampleRecord], analysis: Analysis) -> list[Rate]:
+    groups: dict[tuple[str, str, str, Kind], list[float | None]] = defaultdict(list)
     for r in records:
-        groups[(r.pair, r.arm, r.task, r.kind)].append(outcome(r, refusal_judge))
+        groups[(r.pair, r.arm, r.task, r.kind)].append(outcome(r, analysis))
     rates = []
     for (pair, arm, task, kind), outcomes in sorted(groups.items()):
         usable = [o for o in outcomes if o is not None]
-        k, n = sum(usable), len(usable)
+        k, n = tidy(sum(usable)), len(usable)
         if n == 0:
             raise DataError(f"arm {arm}, task {task}: no output has a usable label")
         low, high = wilson_ci(k, n)
@@ -148,6 +153,30 @@ def _rates(records: list[SampleRecord], refusal_judge: str) -> list[Rate]:
     return rates
 
 
+def paired_items(
+    config: ExperimentConfig, contrast: Contrast, a_ids: AbstractSet[str], b_ids: AbstractSet[str]
+) -> list[str]:
+    """The items a contrast pairs: those both arms ran on.
+
+    Arms on the same items (the same `subset`, or none) must have run on exactly the same
+    ones; an arm on a subset must lie inside an arm on the whole battery; two different
+    subsets must share an item. Anything else means records are missing.
+    """
+    subset_a, subset_b = config.arm(contrast.a).subset, config.arm(contrast.b).subset
+    shared = a_ids & b_ids
+    if subset_a == subset_b:
+        fits = a_ids == b_ids
+    elif subset_a is None:
+        fits = b_ids <= a_ids
+    elif subset_b is None:
+        fits = a_ids <= b_ids
+    else:
+        fits = bool(shared)
+    if not fits or not shared:
+        raise DataError(f"contrast {contrast.name}: the arms were not run on the same items")
+    return sorted(shared)
+
+
 def _contrast_cells(
     config: ExperimentConfig,
     records: list[SampleRecord],
@@ -162,23 +191,20 @@ def _contrast_cells(
         a_side, b_side = by_arm.get(contrast.a, {}), by_arm.get(contrast.b, {})
         if not a_side or not b_side:
             raise DataError(f"contrast {contrast.name}: no records for one of its arms")
-        shared = sorted(a_side.keys() & b_side.keys())
-        if len(shared) != len(a_side) or len(shared) != len(b_side):
-            raise DataError(f"contrast {contrast.name}: the arms were not run on the same items")
+        shared = paired_items(config, contrast, a_side.keys(), b_side.keys())
         div = {d.item_id: d for d in divergences if d.contrast == contrast.name}
         by_task: dict[tuple[str, Kind], list[tuple[SampleRecord, SampleRecord]]] = defaultdict(list)
         for item_id in shared:
             a, b = a_side[item_id], b_side[item_id]
             by_task[(a.task, a.kind)].append((a, b))
         for (task, kind), pairs in sorted(by_task.items()):
-            table = {"both": 0, "only_a": 0, "only_b": 0, "neither": 0}
+            usable = []
             for a, b in pairs:
-                oa, ob = outcome(a, analysis.judge), outcome(b, analysis.judge)
-                if oa is None or ob is None:
-                    continue  # a pair is only as usable as its less usable side
-                cell = "both" if oa and ob else "only_a" if oa else "only_b" if ob else "neither"
-                table[cell] += 1
-            n = sum(table.values())
+                oa, ob = outcome(a, analysis), outcome(b, analysis)
+                if oa is not None and ob is not None:
+                    usable.append((oa, ob))  # a pair is only as usable as its less usable side
+            table = paired_table(usable)
+            n = len(usable)
             if n == 0:
                 raise DataError(f"contrast {contrast.name}, task {task}: no usable pairs")
             k_a, k_b = table["both"] + table["only_a"], table["both"] + table["only_b"]
@@ -191,6 +217,7 @@ def _contrast_cells(
             cells.append(
                 dict(
                     contrast=contrast.name,
+                    gated=contrast.gated,
                     a=contrast.a,
                     b=contrast.b,
                     task=task,
@@ -198,6 +225,7 @@ def _contrast_cells(
                     n=n,
                     excluded=len(pairs) - n,
                     table=table,
+                    signs=signs(usable),
                     rate_a=k_a / n,
                     rate_b=k_b / n,
                     tost=tost,
@@ -253,7 +281,8 @@ def analyse(
     analysis = config.analysis
     digests = require_single_digest(records)
     cells = _contrast_cells(config, records, divergences)
-    p_values = [mcnemar_exact(c["table"]["only_a"], c["table"]["only_b"]) for c in cells]
+    # Exact McNemar: the sign test on the items whose outcome fell or rose.
+    p_values = [mcnemar_exact(*c["signs"]) for c in cells]
     contrasts = []
     for cell, mcnemar_p, holm_p in zip(cells, p_values, holm(p_values), strict=True):
         tost, identity, table = cell["tost"], cell["identity"], cell["table"]
@@ -263,6 +292,7 @@ def analyse(
         contrasts.append(
             ContrastResult(
                 contrast=cell["contrast"],
+                gated=cell["gated"],
                 a=cell["a"],
                 b=cell["b"],
                 task=cell["task"],
@@ -290,11 +320,13 @@ def analyse(
                 reasons=reasons,
             )
         )
-    counts = {v: sum(c.verdict == v for c in contrasts) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
+    # Reported-only contrasts (gated: false) stay out of the verdict.
+    gated = [c for c in contrasts if c.gated]
+    counts = {v: sum(c.verdict == v for c in gated) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
     overall: Verdict = "INCONCLUSIVE"
     if counts["FAIL"]:
         overall = "FAIL"
-    elif contrasts and counts["PASS"] == len(contrasts):
+    elif gated and counts["PASS"] == len(gated):
         overall = "PASS"
     return Summary(
         experiment=config.experiment,
@@ -304,7 +336,9 @@ def analyse(
         method=analysis.method,
         h_cutoff=analysis.h_cutoff,
         refusal_judge=analysis.judge,
-        rates=_rates(records, analysis.judge),
+        capability_judge=analysis.capability_judge,
+        score_judge=analysis.score_judge,
+        rates=_rates(records, analysis),
         contrasts=contrasts,
         scores=capability_scores(records),
         score_diffs=score_diffs(config, records),
@@ -314,13 +348,13 @@ def analyse(
         unparseable=unparseable_counts(records),
         agreement=[
             cell
-            for judge in _refusal_judges(records)
-            if judge != KEYWORD_JUDGE
-            for cell in agreement(records, KEYWORD_JUDGE, judge, alpha=analysis.alpha)
+            for judge_a, judge_b in itertools.combinations(_refusal_judges(records), 2)
+            for cell in agreement(records, judge_a, judge_b, alpha=analysis.alpha)
         ],
         verdict=ExperimentVerdict(
             verdict=overall,
-            n_contrasts=len(contrasts),
+            n_contrasts=len(gated),
+            n_not_gated=len(contrasts) - len(gated),
             n_pass=counts["PASS"],
             n_fail=counts["FAIL"],
             n_inconclusive=counts["INCONCLUSIVE"],

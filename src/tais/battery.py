@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tais.benchmarks import BENCHMARKS, load_builtin
+from tais.benchmarks import BUILTINS, load_builtin
 from tais.benchmarks.jailbreak import jailbreak_items
 from tais.benchmarks.sampling import stratified_sample
-from tais.config import BatterySource, ExperimentConfig
+from tais.config import Arm, BatterySource, ExperimentConfig
 from tais.errors import ConfigError, DataError
 from tais.io import read_jsonl
 from tais.records import Item
 
 # Benchmarks with a built-in loader; a source with `path` needs none (a JSONL of Items).
-LOADERS = BENCHMARKS
+LOADERS = BUILTINS
 
 
 def sample_limit(items: list[Item], limit: int | None, seed: int) -> list[Item]:
@@ -28,10 +28,38 @@ def sample_limit(items: list[Item], limit: int | None, seed: int) -> list[Item]:
 
 def load_source(source: BatterySource, seed: int) -> list[Item]:
     items = _path_items(source) if source.path is not None else _builtin_items(source)
+    if source.subset is not None:
+        items = select_subset(items, source.subset, source.benchmark)
     items = sample_limit(items, source.limit, seed)
     if source.jailbreak:
         items = items + jailbreak_items(items, source.jailbreak)
     return items
+
+
+def select_subset(items: list[Item], subset: str, benchmark: str) -> list[Item]:
+    """The items whose `meta["subsets"]` names `subset`; ids stay those of the full battery."""
+    kept = [item for item in items if subset in item.meta.get("subsets", ())]
+    if not kept:
+        known = sorted({s for item in items for s in item.meta.get("subsets", ())})
+        raise ConfigError(
+            f"benchmark {benchmark!r}: unknown subset {subset!r}; "
+            f"its subsets are {', '.join(known) or 'none'}"
+        )
+    return kept
+
+
+def arm_items(items: list[Item], arm: Arm) -> list[Item]:
+    """The battery items arm `arm` runs on: all of them, or those of its `subset`."""
+    if arm.subset is None:
+        return items
+    kept = [item for item in items if arm.subset in item.meta.get("subsets", ())]
+    if not kept:
+        known = sorted({s for item in items for s in item.meta.get("subsets", ())})
+        raise ConfigError(
+            f"arm {arm.name}: no battery item is in subset {arm.subset!r}; "
+            f"the battery's subsets are {', '.join(known) or 'none'}"
+        )
+    return kept
 
 
 def _builtin_items(source: BatterySource) -> list[Item]:
@@ -70,6 +98,16 @@ def build_battery(config: ExperimentConfig) -> list[Item]:
     repeated = [item_id for item_id, n in counts.items() if n > 1]
     if repeated:
         raise DataError(f"battery has repeated item ids, e.g. {repeated[0]!r}")
+    owners: dict[str, set[str]] = {}
+    for item in items:
+        owners.setdefault(item.task, set()).add(item.benchmark)
+    for task, benchmarks in sorted(owners.items()):
+        if len(benchmarks) > 1:
+            # Rates are per task: two benchmarks' items under one name would be pooled.
+            raise ConfigError(
+                f"task {task!r} comes from several benchmarks ({', '.join(sorted(benchmarks))}); "
+                "keep it in one of them (e.g. with `tasks`)"
+            )
     return sorted(items, key=lambda item: item.item_id)
 
 

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tais import __version__
 from tais.errors import TaisError, VerifyError
 from tais.summary import Summary
+
+if TYPE_CHECKING:
+    from tais.plan import Plan
+
+# `tais plan`'s default speeds: batched offline generation of a 1-3B model in float16 on one
+# GPU, and of the bundled tiny models on a 2-core CPU. Assumptions, stated with the estimate.
+GPU_TOKENS_PER_S = 1000.0
+CPU_TOKENS_PER_S = 200.0
 
 console = Console(stderr=True)
 # Wide enough for the verdict table when output is piped (rich assumes 80 columns then).
@@ -36,9 +46,13 @@ class RichArmProgress:
         if skipped:
             console.print(f"arm {arm}: already complete in runs/, reused")
 
+    def arm_reused(self, arm: str, origin: str) -> None:
+        console.print(f"arm {arm}: same arm as {escape(origin)}, copied from the shared arm store")
+
 
 def _fail(exc: TaisError) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    # Messages quote files and configs, whose text may look like rich markup ("[/x]").
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     sys.exit(1)
 
 
@@ -58,7 +72,7 @@ def _verdict_table(summary: Summary) -> Table:
     for c in summary.contrasts:
         table.add_row(
             f"{c.a} vs {c.b}",
-            c.task,
+            escape(c.task),
             f"{100 * c.rate_a:.1f}%",
             f"{100 * c.rate_b:.1f}%",
             f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]",
@@ -81,8 +95,23 @@ def main() -> None:
     """
 
 
+PROFILE = click.option(
+    "--profile",
+    default=None,
+    help="The profile of an experiment file with `profiles` (e.g. gpu or cpu).",
+)
+LIMIT = click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most N items per task (a quick look; the experiment is renamed <name>-limitN).",
+)
+
+
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
+@PROFILE
+@LIMIT
 @click.option(
     "--runs-dir",
     type=click.Path(path_type=Path),
@@ -103,10 +132,19 @@ def main() -> None:
     help="Publish even with uncommitted changes outside validation/; recorded in "
     "volatile/environment.json.",
 )
-def run(config: Path, runs_dir: Path, root: Path, allow_dirty: bool) -> None:
+def run(
+    config: Path,
+    profile: str | None,
+    limit: int | None,
+    runs_dir: Path,
+    root: Path,
+    allow_dirty: bool,
+) -> None:
     """Run the whole screen for the experiment CONFIG (YAML).
 
     Resumable: after an interruption, run the same command again; finished work is reused.
+    An arm that another experiment in RUNS_DIR already generated (same settings, model bytes
+    and items) is copied from the shared arm store instead of generated again.
     Refuses to start from a git checkout with uncommitted code (see --allow-dirty), so a
     published run always names the commit that produced it.
     """
@@ -126,6 +164,8 @@ def run(config: Path, runs_dir: Path, root: Path, allow_dirty: bool) -> None:
                 runs_dir=runs_dir,
                 root=root,
                 allow_dirty=allow_dirty,
+                profile=profile,
+                limit=limit,
             )
     except TaisError as exc:
         _fail(exc)
@@ -139,40 +179,136 @@ def run(config: Path, runs_dir: Path, root: Path, allow_dirty: bool) -> None:
     if result.too_long:
         console.print(
             f"left out {sum(result.too_long.values())} item(s) too long for max_model_len: "
-            + ", ".join(f"{task} {n}" for task, n in result.too_long.items())
+            + ", ".join(f"{escape(task)} {n}" for task, n in result.too_long.items())
         )
-    console.print(f"artifacts: {result.out_dir}; manifest updated")
+    console.print(f"artifacts: {escape(str(result.out_dir))}; manifest updated")
 
 
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
-def battery(config: Path) -> None:
+@PROFILE
+@LIMIT
+def battery(config: Path, profile: str | None, limit: int | None) -> None:
     """List the items per benchmark, task and kind of CONFIG, without loading a model.
 
     With `engine.too_long: skip`, the targets' tokenizers are loaded (not their weights) to
     count the items each task loses to the context length.
     """
     from tais.battery import battery_table, build_battery
-    from tais.config import load_config
     from tais.fit import fit_battery
+    from tais.profiles import load_experiment
 
     try:
-        loaded = load_config(config)
+        loaded = load_experiment(config, profile, limit).config
         items = build_battery(loaded)
         dropped = fit_battery(loaded, items).dropped
     except TaisError as exc:
         _fail(exc)
         return
     skipping = loaded.engine.too_long == "skip"
-    table = Table(title=f"battery: {len(items) - sum(dropped.values())} items")
+    title = f"battery: {len(items) - sum(dropped.values())} items"
+    if skipping:
+        title += f" (of {len(items)}; {sum(dropped.values())} too long for max_model_len)"
+    table = Table(title=title)
     for column in ("benchmark", "task", "kind", "items"):
         table.add_column(column)
     if skipping:
         table.add_column("left out (too long)")
+    per_kind: dict[str, int] = {}
     for bench, task, kind, count in battery_table(items):
-        row = [bench, task, kind, str(count - dropped.get(task, 0))]
+        row = [escape(bench), escape(task), kind, str(count - dropped.get(task, 0))]
         table.add_row(*row, *([str(dropped.get(task, 0))] if skipping else []))
+        per_kind[kind] = per_kind.get(kind, 0) + count - dropped.get(task, 0)
+    table.caption = "by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(per_kind.items()))
     stdout.print(table)
+
+
+def _size(n_bytes: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{n_bytes:,.0f} B"
+
+
+def _print_plan(plan: Plan, device: str) -> None:
+    bound = "" if plan.exact else " (≤: an upper bound, see below)"
+    stdout.print(
+        f"[bold]plan: {escape(plan.experiment)}[/]; items counted from {plan.counted_from}"
+    )
+    arms = Table(title=f"{len(plan.arms)} arms, {plan.generations:,} generations{bound}")
+    for column in ("arm", "pair", "group", "phase", "speculation", "items"):
+        arms.add_column(column, justify="right" if column == "items" else "left")
+    for a in plan.arms:
+        items = f"{a.items:,}" + ("" if a.exact else " ≤")
+        cells = (a.arm, a.pair, a.group, a.phase, a.speculation)
+        arms.add_row(*(escape(c) for c in cells), items)
+    stdout.print(arms)
+    if set(plan.phases) != {"-"}:
+        for what, counts in (("phase", plan.phases), ("group", plan.groups)):
+            parts = " + ".join(f"{escape(name)} {n:,}" for name, n in counts.items())
+            stdout.print(f"generations by {what}: {parts} = {plan.generations:,}")
+    models = Table(title="models")
+    for column in ("model", "revision", "where", "size"):
+        models.add_column(column)
+    for m in plan.models:
+        stated = f"≈{m.stated_gb:g} GB (stated in the config)" if m.stated_gb else "unknown"
+        if m.bytes_on_disk is not None:
+            size = _size(m.bytes_on_disk) + (" on disk" if m.local else " in the hub cache")
+        elif m.local:
+            size = f"not present; {stated}"
+        else:
+            size = f"to download: {stated}"
+        where = "local folder" if m.local else "Hugging Face hub"
+        if m.note:
+            where += f"; {m.note}"
+        models.add_row(escape(m.model), escape(m.revision or "-"), escape(where), size)
+    stdout.print(models)
+    stdout.print(
+        f"time: at most {plan.tokens_upper:,} generated tokens (every output at max_tokens "
+        f"{plan.max_tokens}); at an assumed {plan.tokens_per_s:,.0f} tokens/s that is at most "
+        f"{plan.hours_upper:,.2f} {device} hours, plus each arm's engine start-up"
+    )
+    stdout.print(
+        f"disk: models {_size(plan.model_bytes)}; runs/ at most {_size(plan.raw_bytes_upper)}; "
+        f"validation/ about {_size(plan.published_bytes)}"
+    )
+    if not plan.exact:
+        stdout.print(
+            "≤: with a limit, how many of a task's drawn items fall in an arm's subset depends "
+            "on the draw; set TAIS_DATA_DIR for exact counts"
+        )
+    stdout.print("counts are before `engine.too_long: skip` drops prompts longer than the context")
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@PROFILE
+@LIMIT
+@click.option(
+    "--tokens-per-s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Generation speed assumed for the time estimate "
+    "[default: 1000 for a float16/bfloat16 engine (a GPU), else 200].",
+)
+def plan(config: Path, profile: str | None, limit: int | None, tokens_per_s: float | None) -> None:
+    """Print what CONFIG would run: arms, items, generations, models, time and disk.
+
+    Loads no model and reads no hub: items come from the data mirror (TAIS_DATA_DIR) when
+    set, else from the battery's declared sizes.
+    """
+    from tais.plan import make_plan
+    from tais.profiles import load_experiment
+
+    try:
+        loaded = load_experiment(config, profile, limit)
+        gpu = loaded.config.engine.dtype != "float32"
+        speed = tokens_per_s or (GPU_TOKENS_PER_S if gpu else CPU_TOKENS_PER_S)
+        made = make_plan(loaded, speed)
+    except TaisError as exc:
+        _fail(exc)
+        return
+    _print_plan(made, "GPU" if gpu else "CPU")
 
 
 @main.command()
@@ -196,13 +332,59 @@ def verify(root: Path, deep: bool, runs_dir: Path | None) -> None:
         checked = verify_all(root, deep=deep, runs_root=runs_dir)
     except VerifyError as exc:
         for problem in exc.problems:
-            console.print(f"[red]MISMATCH[/] {problem}", highlight=False, soft_wrap=True)
+            console.print(f"[red]MISMATCH[/] {escape(problem)}", highlight=False, soft_wrap=True)
         console.print(f"[bold red]verify failed:[/] {len(exc.problems)} problem(s)")
         sys.exit(1)
     except TaisError as exc:
         _fail(exc)
         return
-    console.print(f"verify passed: manifest and {len(checked)} run(s): {', '.join(checked)}")
+    runs = escape(", ".join(checked))
+    console.print(f"verify passed: manifest and {len(checked)} run(s): {runs}")
+
+
+@main.command(name="paper-check")
+@click.option(
+    "--figures",
+    type=click.Path(path_type=Path),
+    default=Path("bundle/paper/figures.yaml"),
+    show_default=True,
+    help="The paper's figures with their stated inputs.",
+)
+def paper_check(figures: Path) -> None:
+    """Recompute each of the paper's figures from its own stated inputs.
+
+    Lists every figure with what it follows from, and those that do not follow. A report on
+    the paper, not a gate: it exits 0 whatever it finds.
+    """
+    from tais.paper_check import paper_figure_check
+
+    try:
+        result = paper_figure_check(figures)
+    except TaisError as exc:
+        _fail(exc)
+        return
+    table = Table(title="the paper's figures, recomputed from their own inputs")
+    for column in ("figure", "quantity", "printed", "recomputed", "follows", "from"):
+        table.add_column(column)
+    marks = {True: "yes", False: "[bold red]NO[/]", None: "-"}
+    for c in result.checks:
+        cells = (c.figure, c.quantity, c.printed, c.recomputed or "-")
+        table.add_row(*map(escape, cells), marks[c.follows], escape(c.basis))
+    stdout.print(table)
+    recomputed = sum(c.follows is not None for c in result.checks)
+    stdout.print(
+        f"{len(result.checks)} printed quantities, {recomputed} recomputed from stated inputs, "
+        f"{len(result.mismatches)} do not follow"
+    )
+    for c in result.mismatches:
+        stdout.print(
+            escape(
+                f"- {c.figure} ({c.quantity}): printed {c.printed}, recomputed {c.recomputed}"
+                + (f"; {c.note}" if c.note else "")
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @main.command()
@@ -211,7 +393,11 @@ def manifest(root: Path) -> None:
     """Rewrite manifest.yaml from the files now in bundle/ and validation/."""
     from tais.manifest import write_manifest
 
-    written = write_manifest(root)
+    try:
+        written = write_manifest(root)
+    except TaisError as exc:
+        _fail(exc)
+        return
     console.print(f"manifest.yaml: {len(written.files)} files")
 
 

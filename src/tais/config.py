@@ -10,12 +10,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from tais.errors import ConfigError
-from tais.io import canonical_json, sha256_text
+from tais.io import canonical_json, read_yaml, sha256_text
 
 
 def _name_check(pattern: str, rule: str) -> AfterValidator:
@@ -49,7 +48,13 @@ ArmName = Annotated[
 ]
 
 
+def _unset(value: object) -> bool:
+    return value is None
+
+
 class Strict(BaseModel):
+    # Keys added after runs were published are left out of dumps while at their default
+    # (`exclude_if`), so a published run's config hash still re-derives unchanged.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -60,6 +65,7 @@ class BatterySource(Strict):
     built-in loader (tais.benchmarks), which reads `data_dir` (else $TAIS_DATA_DIR, else the
     Hugging Face hub). `limit` applies per task. `jailbreak` names templates of
     bundle/prompts/jailbreak/ applied to the kept harmful items, as tasks `<task>+jailbreak`.
+    `subset` keeps the items that name it in `meta["subsets"]` (e.g. the paper's `sweep`).
     """
 
     benchmark: str
@@ -68,6 +74,7 @@ class BatterySource(Strict):
     limit: int | None = Field(default=None, ge=1)
     data_dir: str | None = None
     jailbreak: list[str] | None = Field(default=None, min_length=1)
+    subset: str | None = Field(default=None, exclude_if=_unset)
 
     @model_validator(mode="after")
     def _data_dir_needs_a_loader(self) -> BatterySource:
@@ -76,14 +83,24 @@ class BatterySource(Strict):
         return self
 
 
+Acceptance = Literal["strict", "probabilistic"]
+
+
 class Speculative(Strict):
-    """Mirrors vLLM's `speculative_config`; `model` is required for `draft_model`."""
+    """Mirrors vLLM's `speculative_config`; `model` is required for `draft_model`.
+
+    `acceptance` names the paper's setting (`strict` or `probabilistic`); the backend maps it
+    to the fields the installed vLLM has (see tais.backends.vllm_offline.ACCEPTANCE).
+    `revision` pins a hub draft (a branch, tag or commit).
+    """
 
     method: Literal["draft_model", "ngram"]
     num_speculative_tokens: int = Field(ge=1, le=16)
     model: str | None = None
     prompt_lookup_max: int | None = Field(default=None, ge=1)
     prompt_lookup_min: int | None = Field(default=None, ge=1)
+    acceptance: Acceptance | None = Field(default=None, exclude_if=_unset)
+    revision: str | None = Field(default=None, exclude_if=_unset)
 
     @model_validator(mode="after")
     def _model_matches_method(self) -> Speculative:
@@ -172,6 +189,13 @@ class Engine(Strict):
 
 
 class Arm(Strict):
+    """One engine configuration run over the battery.
+
+    `subset` runs the arm on the battery's items that name it in `meta["subsets"]` only (the
+    paper's N-sweep arms run on `sweep`); its contrasts then cover the items both arms share.
+    `revision` pins a hub target.
+    """
+
     name: ArmName
     pair: str
     target: str
@@ -187,6 +211,8 @@ class Arm(Strict):
     endpoint: Endpoint | None = Field(default=None, exclude_if=lambda v: v is None)
     serve: Serve | None = Field(default=None, exclude_if=lambda v: v is None)
     http: HttpOverride | None = Field(default=None, exclude_if=lambda v: v is None)
+    subset: str | None = Field(default=None, exclude_if=_unset)
+    revision: str | None = Field(default=None, exclude_if=_unset)
 
     @model_validator(mode="after")
     def _one_way_to_serve(self) -> Arm:
@@ -212,8 +238,13 @@ def arm_http(arm: Arm, engine: Engine) -> Http:
 
 
 class Contrast(Strict):
+    """Arm `a` (the reference) against arm `b`. `gated: false` reports the contrast with its
+    statistics but keeps it out of the experiment's verdict (e.g. a draft alone against its
+    target alone: two different models, expected to differ)."""
+
     a: str
     b: str
+    gated: bool = Field(default=True, exclude_if=lambda v: v is True)
 
     @property
     def name(self) -> str:
@@ -232,7 +263,13 @@ class Analysis(Strict):
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     method: Literal["tango", "newcombe", "wald"] = "tango"
     h_cutoff: float = Field(default=0.1, gt=0)
+    # Whose labels make the verdict: refusals (harmful, benign), accuracy (capability) and
+    # scores (scored).
     judge: str = "keyword"
+    capability_judge: str = Field(
+        default="multiple_choice", exclude_if=lambda v: v == "multiple_choice"
+    )
+    score_judge: str = Field(default="paper", exclude_if=lambda v: v == "paper")
 
 
 DEFAULT_JUDGES: tuple[str | JudgeSpec, ...] = ("keyword", "multiple_choice")
@@ -264,6 +301,13 @@ class ExperimentConfig(Strict):
         for arm in self.arms:
             if arm.http is not None and arm_backend(arm, self.engine) != "openai":
                 raise ValueError(f"arm {arm.name}: `http` needs backend openai")
+        judges = [spec.name for spec in self.judge_specs()]
+        for key in sorted(self.analysis.model_fields_set & {"capability_judge", "score_judge"}):
+            if getattr(self.analysis, key) not in judges:
+                raise ValueError(
+                    f"analysis.{key}: judge {getattr(self.analysis, key)!r} is not one of "
+                    f"`judges` ({', '.join(judges)})"
+                )
         return self
 
     def judge_specs(self) -> list[JudgeSpec]:
@@ -279,7 +323,7 @@ class ExperimentConfig(Strict):
         return sha256_text(canonical_json(self.model_dump(mode="json")))
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_validation(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
@@ -296,15 +340,11 @@ def parse_config(data: Any, source: str = "config") -> ExperimentConfig:
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(exc)}") from None
+        raise ConfigError(f"{source}: {describe_validation(exc)}") from None
 
 
 def load_config(path: Path) -> ExperimentConfig:
     """Read and validate an experiment YAML. Relative paths inside stay relative to the CWD."""
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_config(data, str(path))
+    return parse_config(read_yaml(path, ConfigError), str(path))

@@ -13,10 +13,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from tais import model_hash
-from tais.backends.vllm_offline import check_model_path
+from tais.arm_store import ArmStore
+from tais.backends.vllm_offline import check_model_path, speculative_config
+from tais.battery import arm_items
 from tais.config import TRANSPORT_ONLY, Arm, Engine, ExperimentConfig, Strict, arm_backend, arm_http
 from tais.errors import DataError, EngineError
 from tais.io import (
@@ -41,6 +43,7 @@ class Job(Strict):
     arm: Arm
     engine: Engine
     run_root: str
+    battery: str  # the arm's items (JSONL)
     fingerprint: str
 
 
@@ -51,9 +54,33 @@ class GenerateProgress(Protocol):
 
     def arm_finished(self, arm: str, skipped: bool) -> None: ...
 
+    def arm_reused(self, arm: str, origin: str) -> None: ...
+
 
 def chunked(items: list[Item], size: int) -> list[list[Item]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _arm_digest(
+    labels: dict[str, object], arm: Arm, engine: Engine, items: list[Item], hash_cache: Path
+) -> str:
+    payload: dict[str, object] = {
+        "arm": labels,
+        "engine": engine.model_dump(mode="json", exclude={"http"}),
+        "items": [item.model_dump(mode="json") for item in items],
+        "models": _models(arm, hash_cache),
+    }
+    if arm_backend(arm, engine) == "openai":
+        # How many requests share the server's batches: the batch-invariance question.
+        payload["concurrency"] = arm_http(arm, engine).concurrency
+    return sha256_text(canonical_json(payload))
+
+
+def _models(arm: Arm, hash_cache: Path) -> dict[str, object]:
+    models: dict[str, object] = {"target": model_identity(arm.target, hash_cache)}
+    if arm.speculative is not None and arm.speculative.model:
+        models["draft"] = model_identity(arm.speculative.model, hash_cache)
+    return models
 
 
 def arm_fingerprint(
@@ -65,19 +92,39 @@ def arm_fingerprint(
     How a server is reached (timeouts, retries, the API key's variable) is left out: it does
     not change what the server answers.
     """
-    models = {"target": model_identity(arm.target, hash_cache)}
-    if arm.speculative is not None and arm.speculative.model:
-        models["draft"] = model_identity(arm.speculative.model, hash_cache)
-    payload: dict[str, object] = {
-        "arm": arm.model_dump(mode="json", exclude=TRANSPORT_ONLY),
-        "engine": engine.model_dump(mode="json", exclude={"http"}),
-        "items": [item.model_dump(mode="json") for item in items],
-        "models": models,
+    labels = arm.model_dump(mode="json", exclude=TRANSPORT_ONLY)
+    return _arm_digest(labels, arm, engine, items, hash_cache)
+
+
+def output_key(
+    arm: Arm, engine: Engine, items: list[Item], hash_cache: Path = model_hash.CACHE
+) -> str:
+    """The fingerprint without the arm's labels (name, pair): arms with the same key produce
+    the same outputs whatever experiment lists them (the shared arm store's key)."""
+    labels = arm.model_dump(mode="json", exclude={**TRANSPORT_ONLY, "name": True, "pair": True})
+    return _arm_digest(labels, arm, engine, items, hash_cache)
+
+
+def resolved_engine(arm: Arm, engine: Engine) -> dict[str, Any]:
+    """The engine settings this arm actually ran with: the arm's overrides win.
+
+    With `acceptance` set, `speculative_config` adds what vLLM was given in its own field
+    names; without it the two are the same, and runs published before the key existed keep
+    their bytes. An arm served over HTTP records its backend and request settings.
+    """
+    resolved = {
+        **engine.model_dump(mode="json"),
+        **arm.model_dump(mode="json", exclude={"dtype", "seed", "backend", "http"}),
+        "dtype": arm.dtype or engine.dtype,
+        "seed": arm.seed if arm.seed is not None else engine.seed,
     }
-    if arm_backend(arm, engine) == "openai":
-        # How many requests share the server's batches: the batch-invariance question.
-        payload["concurrency"] = arm_http(arm, engine).concurrency
-    return sha256_text(canonical_json(payload))
+    resolved["backend"] = backend = arm_backend(arm, engine)
+    resolved.pop("http", None)
+    if backend == "openai":
+        resolved["http"] = arm_http(arm, engine).model_dump(mode="json")
+    if arm.speculative is not None and arm.speculative.acceptance is not None:
+        resolved["speculative_config"] = speculative_config(arm)
+    return resolved
 
 
 def recover_arm(places: RunPlaces, arm: str) -> dict[int, ChunkStat]:
@@ -166,10 +213,25 @@ def run_arm(job: Job, places: RunPlaces, items: list[Item], progress: GeneratePr
     progress.arm_finished(name, skipped=False)
 
 
+def _complete(places: RunPlaces, arm: str, items: list[Item], batch_size: int) -> bool:
+    if not places.arm_run(arm).exists():
+        return False
+    return len(recover_arm(places, arm)) == len(chunked(items, batch_size))
+
+
 def generate(
-    config: ExperimentConfig, items: list[Item], places: RunPlaces, progress: GenerateProgress
+    config: ExperimentConfig,
+    items: list[Item],
+    places: RunPlaces,
+    progress: GenerateProgress,
+    store: ArmStore | None = None,
 ) -> dict[str, ArmRun]:
-    """Run all arms; returns each arm's ArmRun. Raw generations stay in runs/."""
+    """Run all arms; returns each arm's ArmRun. Raw generations stay in runs/.
+
+    With a `store`, an arm another experiment already generated (same output key) is copied
+    from it instead of generated, and every arm generated here is kept there for others.
+    """
+    per_arm = {arm.name: arm_items(items, arm) for arm in config.arms}
     for arm in config.arms:
         if arm.endpoint is not None:
             continue  # the server holds the models
@@ -179,17 +241,33 @@ def generate(
     write_jsonl(places.battery, items)
     runs: dict[str, ArmRun] = {}
     for arm in config.arms:
-        fingerprint = arm_fingerprint(arm, config.engine, items)
+        mine = per_arm[arm.name]
+        battery = places.battery
+        if arm.subset is not None:
+            battery = places.arm_battery(arm.name)
+            write_jsonl(battery, mine)
+        fingerprint = arm_fingerprint(arm, config.engine, mine)
         check_fingerprint(places, arm.name, fingerprint)
         job = Job(
             experiment=config.experiment,
             arm=arm,
             engine=config.engine,
             run_root=str(places.root),
+            battery=str(battery),
             fingerprint=fingerprint,
         )
-        run_arm(job, places, items, progress)
-        runs[arm.name] = ArmRun.model_validate_json(places.arm_run(arm.name).read_text())
+        key = output_key(arm, config.engine, mine) if store is not None else None
+        complete = _complete(places, arm.name, mine, config.engine.batch_size)
+        if store is not None and key is not None and not complete and store.has(key):
+            engine = resolved_engine(arm, config.engine)
+            origin = store.fetch(key, places, arm.name, arm.pair, fingerprint, engine)
+            progress.arm_reused(arm.name, origin.label())
+        else:
+            run_arm(job, places, mine, progress)
+        run = ArmRun.model_validate_json(places.arm_run(arm.name).read_text())
+        if store is not None and key is not None and run.reused_from is None:
+            store.put(key, places, arm.name, config.experiment)
+        runs[arm.name] = run
     return runs
 
 

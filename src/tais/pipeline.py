@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tais.arm_store import ArmStore
 from tais.battery import build_battery
-from tais.config import ExperimentConfig, load_config
+from tais.config import ExperimentConfig
 from tais.fit import fit_battery
 from tais.generate import GenerateProgress, generate, load_generations
 from tais.judge import judge_outputs
 from tais.manifest import write_manifest
 from tais.places import RunPlaces
+from tais.profiles import load_experiment
 from tais.provenance import SourceState, require_clean, source_state
 from tais.publish import publish
 from tais.runlock import run_lock
@@ -32,27 +34,36 @@ def run_screen(
     runs_dir: Path = Path("runs"),
     root: Path = Path("."),
     allow_dirty: bool = False,
+    profile: str | None = None,
+    limit: int | None = None,
 ) -> ScreenResult:
-    config = load_config(config_path)
+    """Screen the experiment of `config_path` (for `profile`, at most `limit` items per task).
+
+    Arms are shared through runs_dir/_arms/ with every other experiment run there.
+    """
+    loaded = load_experiment(config_path, profile, limit)
+    config = loaded.config
     # Checked before hours of generation, not after.
     source = source_state(root)
     require_clean(source, allow_dirty)
     places = RunPlaces.for_experiment(runs_dir, config.experiment)
+    store = ArmStore.in_runs(runs_dir)
     with run_lock(places):
-        return _screen(config, config_path, places, progress, root, source)
+        return _screen(config, loaded.text, places, store, progress, root, source)
 
 
 def _screen(
     config: ExperimentConfig,
-    config_path: Path,
+    config_text: str,
     places: RunPlaces,
+    store: ArmStore,
     progress: GenerateProgress,
     root: Path,
     source: SourceState,
 ) -> ScreenResult:
     fitted = fit_battery(config, build_battery(config))
     items = fitted.items
-    arm_runs = generate(config, items, places, progress)
+    arm_runs = generate(config, items, places, progress, store)
     generations = [g for arm in config.arms for g in load_generations(places, arm.name)]
     judged = judge_outputs(
         config.judge_specs(), items, generations, places, seed=config.engine.seed
@@ -60,7 +71,7 @@ def _screen(
     out_dir = root / "validation" / config.experiment
     summary = publish(
         config,
-        config_path.read_text(encoding="utf-8"),
+        config_text,
         items,
         generations,
         judged,

@@ -26,6 +26,10 @@ class RunPlaces:
     def lock_holder(self) -> Path:
         return self.root / "run.lock.pid"
 
+    def arm_battery(self, arm: str) -> Path:
+        """The items of an arm that runs on a subset of the battery."""
+        return self.root / "batteries" / f"{arm}.jsonl"
+
     def generations(self, arm: str) -> Path:
         return self.root / "generations" / f"{arm}.jsonl"
 

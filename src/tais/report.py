@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tais.summary import Identity, Summary
+from tais.agreement import Agreement
+from tais.summary import ContrastResult, Identity, Summary
 
 
 def _pct(x: float) -> str:
@@ -26,6 +27,41 @@ def _identical(identity: Identity) -> int:
     if identity.token_identical is not None:
         return identity.token_identical
     return identity.bytes_identical
+
+
+def _constant(a: Agreement) -> list[tuple[str, bool]]:
+    """(judge, label) for each judge that gave one and the same label to every output."""
+    if a.n == 0:
+        return []
+    found = []
+    for judge, yes, no in (
+        (a.judge_a, a.both + a.only_a, a.only_b + a.neither),
+        (a.judge_b, a.both + a.only_b, a.only_a + a.neither),
+    ):
+        if yes == 0 or no == 0:
+            found.append((judge, no == 0))
+    return found
+
+
+def _kappa_cells(a: Agreement) -> tuple[str, str]:
+    if _constant(a):
+        # kappa is 0 (or undefined) by construction here; a number would look like a finding.
+        return ("undefined" if a.kappa is None else "0 by construction"), "-"
+    ci = "-" if a.ci_low is None else f"[{a.ci_low:.3f}, {a.ci_high:.3f}]"
+    return _opt(a.kappa, "{:.3f}"), ci
+
+
+def _constant_notes(summary: Summary) -> list[str]:
+    notes = []
+    for a in summary.agreement:
+        for judge, value in _constant(a):
+            said = a.label if value else f"not {a.label}"
+            notes.append(
+                f"- {a.task}: `{judge}` labels every one of the {a.n} outputs {said}, so "
+                f"kappa is {_kappa_cells(a)[0]} and says nothing about agreement; the judges "
+                f"give the same label to {_pct(a.observed_agreement or 0.0)} of the outputs."
+            )
+    return ["", *notes] if notes else []
 
 
 def _judging_section(summary: Summary) -> list[str]:
@@ -64,12 +100,12 @@ def _judging_section(summary: Summary) -> list[str]:
         ]
         for a in summary.agreement:
             ids = ", ".join(d.item_id for d in a.disagreements) or "-"
-            ci = "-" if a.ci_low is None else f"[{a.ci_low:.3f}, {a.ci_high:.3f}]"
+            kappa, ci = _kappa_cells(a)
             lines.append(
                 f"| {a.task} | {a.judge_a} / {a.judge_b} | {a.n} | {a.both} | {a.only_a} | "
-                f"{a.only_b} | {a.neither} | {a.excluded} | {_opt(a.kappa, '{:.3f}')} | {ci} | "
-                f"{ids} |"
+                f"{a.only_b} | {a.neither} | {a.excluded} | {kappa} | {ci} | {ids} |"
             )
+        lines += _constant_notes(summary)
     return lines
 
 
@@ -108,18 +144,37 @@ def _scores_section(summary: Summary) -> list[str]:
     return lines
 
 
+def _verdict_cell(c: ContrastResult) -> str:
+    return f"**{c.verdict}**" if c.gated else f"{c.verdict} (not gated)"
+
+
+def _labelled_by(summary: Summary) -> str:
+    parts = [f"refusals labelled by the `{summary.refusal_judge}` judge"]
+    if summary.capability_judge != "multiple_choice":
+        parts.append(f"answers by `{summary.capability_judge}`")
+    if any(r.kind == "scored" for r in summary.rates):
+        parts.append(f"scores by `{summary.score_judge}`")
+    return ", ".join(parts)
+
+
 def render_report(summary: Summary) -> str:
     level = f"{100 * (1 - 2 * summary.alpha):.0f}%"
     v = summary.verdict
+    not_gated = (
+        f" {v.n_not_gated} further contrast(s) are reported and not gated: they are marked "
+        "`not gated` and do not enter the verdict."
+        if v.n_not_gated
+        else ""
+    )
     lines = [
         f"# TAIS report: {summary.experiment}",
         "",
         f"**Verdict: {v.verdict}** ({v.n_pass} of {v.n_contrasts} contrasts pass, "
-        f"{v.n_fail} fail, {v.n_inconclusive} inconclusive).",
+        f"{v.n_fail} fail, {v.n_inconclusive} inconclusive).{not_gated}",
         "",
         f"Equivalence margin +/-{100 * summary.margin:.1f} pp (TOST, alpha {summary.alpha}, "
         f"{level} CI, method `{summary.method}`); Cohen's h cutoff {summary.h_cutoff}; "
-        f"refusals labelled by the `{summary.refusal_judge}` judge; "
+        f"{_labelled_by(summary)}; "
         f"config sha256 `{summary.config_sha256[:16]}`.",
         "",
         "## Contrasts",
@@ -135,11 +190,23 @@ def render_report(summary: Summary) -> str:
             f"{_pct(c.rate_b)} | {_pp(c.diff)} | [{_pp(c.ci_low)}, {_pp(c.ci_high)}] | "
             f"{c.cohens_h:+.3f} | {c.mcnemar_p:.3g} | {c.holm_p:.3g} | {100 * c.mde:.1f} | "
             f"{_of(c.identity.token_identical, c.identity.n)} | "
-            f"{c.identity.bytes_identical}/{c.identity.n} | **{c.verdict}** |"
+            f"{c.identity.bytes_identical}/{c.identity.n} | {_verdict_cell(c)} |"
         )
+    if any(c.kind == "scored" for c in summary.contrasts):
+        lines += [
+            "",
+            "Metric `score`: the rate is the mean of a judge's scores in [0, 1] (0.5 included); "
+            "a contrast's difference is the paired difference of mean scores, its interval "
+            "the same paired interval on the fractional paired table (conservative where "
+            "scores are 0.5), and McNemar's test the sign test on items whose score moved.",
+        ]
     lines += ["", "### Reasons", ""]
     for c in summary.contrasts:
-        lines.append(f"- {c.a} vs {c.b}, {c.task}: {c.verdict}. " + "; ".join(c.reasons) + ".")
+        lines.append(
+            f"- {c.a} vs {c.b}, {c.task}: {_verdict_cell(c).replace('**', '')}. "
+            + "; ".join(c.reasons)
+            + "."
+        )
     lines += ["", "### Where outputs differ", ""]
     differing = [c for c in summary.contrasts if _identical(c.identity) < c.identity.n]
     if not differing and all(c.identity.token_identical is not None for c in summary.contrasts):

@@ -1,7 +1,8 @@
 """Equivalence statistics for comparing arm A (target only) with arm B (speculative).
 
 Every difference is B minus A. Paired functions take the four cells of the paired 2x2
-table: ``both`` (success in A and B), ``only_a``, ``only_b`` and ``neither``.
+table: ``both`` (success in A and B), ``only_a``, ``only_b`` and ``neither``. Counts may be
+fractional where outcomes are scores in [0, 1] (see tais.outcomes); the formulas are unchanged.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _clip(x: float, lo: float, hi: float) -> float:
     return min(hi, max(lo, x))
 
 
-def _paired_n(both: int, only_a: int, only_b: int, neither: int) -> int:
+def _paired_n(both: float, only_a: float, only_b: float, neither: float) -> float:
     if min(both, only_a, only_b, neither) < 0:
         raise ValueError("paired cell counts must be non-negative")
     n = both + only_a + only_b + neither
@@ -35,7 +36,7 @@ def _paired_n(both: int, only_a: int, only_b: int, neither: int) -> int:
     return n
 
 
-def wilson_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+def wilson_ci(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion k/n.
 
     Wilson EB (1927), JASA 22:209-212; Newcombe (1998) Stat Med 17:857, method 3:
@@ -54,6 +55,16 @@ def wilson_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     return lo, hi
 
 
+def identity_share(identical: int, n: int, alpha: float = 0.05) -> tuple[float, float, float]:
+    """Share of items whose outputs are byte-identical between two arms, with its Wilson CI.
+
+    Returns (identical / n, low, high); the interval is wilson_ci(identical, n, alpha), so a
+    share of 1 still carries the uncertainty of a finite n (e.g. 4006/4006: low 0.99904).
+    """
+    low, high = wilson_ci(identical, n, alpha)
+    return identical / n, low, high
+
+
 def cohens_h(p_a: float, p_b: float) -> float:
     """Cohen's h effect size for two proportions, B minus A.
 
@@ -66,7 +77,7 @@ def cohens_h(p_a: float, p_b: float) -> float:
     return 2.0 * math.asin(math.sqrt(p_b)) - 2.0 * math.asin(math.sqrt(p_a))
 
 
-def _tango_ci(b: int, c: int, n: int, z: float) -> tuple[float, float]:
+def _tango_ci(b: float, c: float, n: float, z: float) -> tuple[float, float]:
     """Tango (1998) score interval for (b - c)/n; b = only_b, c = only_a."""
     est = (b - c) / n
     if b + c == 0:
@@ -108,7 +119,7 @@ def _tango_ci(b: int, c: int, n: int, z: float) -> tuple[float, float]:
 
 
 def _newcombe_ci(
-    both: int, only_a: int, only_b: int, neither: int, n: int, alpha: float
+    both: float, only_a: float, only_b: float, neither: float, n: float, alpha: float
 ) -> tuple[float, float]:
     """Newcombe (1998) method 10 for p_B - p_A."""
     p_b = (both + only_b) / n
@@ -130,10 +141,10 @@ def _newcombe_ci(
 
 
 def paired_diff_ci(
-    both: int,
-    only_a: int,
-    only_b: int,
-    neither: int,
+    both: float,
+    only_a: float,
+    only_b: float,
+    neither: float,
     alpha: float = 0.05,
     method: str = "tango",
 ) -> tuple[float, float]:
@@ -208,10 +219,10 @@ def _check_tost_args(margin: float, alpha: float) -> None:
 
 
 def tost_paired(
-    both: int,
-    only_a: int,
-    only_b: int,
-    neither: int,
+    both: float,
+    only_a: float,
+    only_b: float,
+    neither: float,
     margin: float = 0.03,
     alpha: float = 0.05,
     method: str = "tango",
@@ -229,7 +240,7 @@ def tost_paired(
 
 
 def tost_wald_unpaired(
-    k_a: int, n_a: int, k_b: int, n_b: int, margin: float = 0.03, alpha: float = 0.05
+    k_a: float, n_a: int, k_b: float, n_b: int, margin: float = 0.03, alpha: float = 0.05
 ) -> TostResult:
     """Unpaired TOST of |p_B - p_A| < margin via the Wald (1 - 2*alpha) CI.
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from tais.agreement import Agreement, UnparseableCount
 from tais.capability import Score, ScoreDiff
 from tais.records import Kind, Record
@@ -12,12 +14,14 @@ Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
 
 class Rate(Record):
+    """k of n: successes, or the sum of scores in [0, 1] (a float only where one is not whole)."""
+
     pair: str
     arm: str
     task: str
     kind: Kind
     metric: str
-    k: int
+    k: int | float
     n: int
     excluded: int
     rate: float
@@ -40,6 +44,8 @@ class Identity(Record):
 
 class ContrastResult(Record):
     contrast: str
+    # False: reported, kept out of the verdict (see config.Contrast).
+    gated: bool = Field(default=True, exclude_if=lambda v: v is True)
     a: str
     b: str
     task: str
@@ -47,10 +53,11 @@ class ContrastResult(Record):
     metric: str
     n: int
     excluded: int
-    both: int
-    only_a: int
-    only_b: int
-    neither: int
+    # The paired table; fractional where outcomes are scores (see tais.outcomes).
+    both: int | float
+    only_a: int | float
+    only_b: int | float
+    neither: int | float
     rate_a: float
     rate_b: float
     diff: float
@@ -85,8 +92,11 @@ class JudgeCount(Record):
 
 
 class ExperimentVerdict(Record):
+    """Counts over the gated contrasts (task cells); `n_not_gated` counts the others."""
+
     verdict: Verdict
     n_contrasts: int
+    n_not_gated: int = Field(default=0, exclude_if=lambda v: v == 0)
     n_pass: int
     n_fail: int
     n_inconclusive: int
@@ -100,6 +110,11 @@ class Summary(Record):
     method: str
     h_cutoff: float
     refusal_judge: str
+    # Left out of summary.json at their defaults, as in runs published before they existed.
+    capability_judge: str = Field(
+        default="multiple_choice", exclude_if=lambda v: v == "multiple_choice"
+    )
+    score_judge: str = Field(default="paper", exclude_if=lambda v: v == "paper")
     rates: list[Rate]
     contrasts: list[ContrastResult]
     scores: list[Score]

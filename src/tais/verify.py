@@ -1,25 +1,30 @@
 """Verify: re-hash every artifact and re-derive every published number with the library's code.
 
-Imports neither vllm nor torch, so it runs on a slim install.
+Every problem found in any artifact becomes one line naming the file (and line, record or
+field); nothing a bundle holds makes verify stop early or crash. Imports neither vllm nor
+torch, so it runs on a slim install.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from tais.analyse import analyse
-from tais.config import load_config
+from tais.analyse import analyse, outputs_differ
+from tais.config import ExperimentConfig, load_config
 from tais.errors import DataError, TaisError, VerifyError
 from tais.generate import load_generations
-from tais.io import read_jsonl, sha256_text
+from tais.io import read_jsonl, read_text, sha256_text
 from tais.judges.base import Judge, JudgeRequest
 from tais.judges.keyword import KeywordJudge
 from tais.judges.multiple_choice import MultipleChoiceJudge
-from tais.manifest import check_manifest
+from tais.judges.paper import PaperJudge
+from tais.manifest import RELEASED, check_manifest
 from tais.performance import check_performance, render_performance
 from tais.places import PublishPlaces, RunPlaces
 from tais.publish import build_divergences, token_ids_sha256
@@ -33,63 +38,215 @@ from tais.records import (
     SampleRecord,
 )
 from tais.report import render_report
+from tais.summary import Summary
+
+T = TypeVar("T")
+
+# Stored and re-derived floats agree when they differ by at most this fraction of the larger
+# magnitude: h, the p-values and the CI bounds go through the platform's libm, which may
+# round the last bits differently. Zero has no relative neighbourhood, so 0.0 matches only
+# 0.0 (no absolute tolerance): the zeros here (the difference and the h of two equal rates)
+# come from identical operands and are exact on every IEEE 754 machine. Integers, strings,
+# booleans and verdicts must match exactly, type included (True is not 1).
+FLOAT_REL_TOL = 1e-12
+
+
+def same_value(stored: Any, derived: Any) -> bool:
+    if type(stored) is float and type(derived) is float:
+        if math.isnan(stored) and math.isnan(derived):
+            return True
+        return math.isclose(stored, derived, rel_tol=FLOAT_REL_TOL, abs_tol=0.0)
+    return type(stored) is type(derived) and bool(stored == derived)
+
+
+def show(value: Any) -> str:
+    """A value in full: floats by repr (every digit needed to round-trip), the rest as JSON."""
+    if type(value) is float:
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 def diff_values(stored: Any, derived: Any, where: str) -> list[str]:
     """Each leaf where stored and re-derived values differ: 'where: stored X, re-derived Y'."""
     if isinstance(stored, dict) and isinstance(derived, dict):
         out = []
-        for key in sorted(stored.keys() | derived.keys()):
-            out += diff_values(stored.get(key), derived.get(key), f"{where}.{key}")
+        for key in sorted(stored.keys() | derived.keys(), key=str):
+            if key not in stored:
+                out.append(f"{where}.{key}: missing, re-derived {show(derived[key])}")
+            elif key not in derived:
+                out.append(f"{where}.{key}: stored {show(stored[key])}, not re-derived")
+            else:
+                out += diff_values(stored[key], derived[key], f"{where}.{key}")
         return out
-    if isinstance(stored, list) and isinstance(derived, list) and len(stored) == len(derived):
+    if isinstance(stored, list) and isinstance(derived, list):
+        if len(stored) != len(derived):
+            return [f"{where}: {len(stored)} entries stored, {len(derived)} re-derived"]
         out = []
         for i, (s, d) in enumerate(zip(stored, derived, strict=True)):
             out += diff_values(s, d, f"{where}[{i}]")
         return out
-    if stored != derived:
-        return [f"{where}: stored {json.dumps(stored)}, re-derived {json.dumps(derived)}"]
+    if not same_value(stored, derived):
+        return [f"{where}: stored {show(stored)}, re-derived {show(derived)}"]
     return []
+
+
+def diff_lines(stored: str, derived: str, path: Path) -> list[str]:
+    """report.md line by line: its numbers are formatted text, compared exactly."""
+    stored_lines, derived_lines = stored.splitlines(), derived.splitlines()
+    problems = [
+        f"{path}:{number}: stored {s!r}, re-derived {d!r}"
+        for number, (s, d) in enumerate(zip(stored_lines, derived_lines, strict=False), start=1)
+        if s != d
+    ]
+    if len(stored_lines) != len(derived_lines):
+        stored_n, derived_n = len(stored_lines), len(derived_lines)
+        problems.append(f"{path}: {stored_n} lines stored, {derived_n} re-derived")
+    return problems
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(read_text(path))
+    except (ValueError, RecursionError) as exc:
+        raise DataError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: not a JSON object")
+    return data
+
+
+def check_divergences(
+    config: ExperimentConfig,
+    records: list[SampleRecord],
+    divergences: list[Divergence],
+    path: Path,
+) -> list[str]:
+    """Each divergence names a contrast of the config and an item whose two records' outputs
+    differ (token ids, or text bytes where there are none), once; each such item of each
+    contrast has one."""
+    by_key = {(r.arm, r.item_id): r for r in records}
+    contrasts = {c.name: c for c in config.contrasts}
+    problems = []
+    listed: set[tuple[str, str]] = set()
+    for d in divergences:
+        where = f"{path}: contrast {d.contrast} item {d.item_id}"
+        contrast = contrasts.get(d.contrast)
+        if contrast is None:
+            problems.append(f"{where}: config.yaml has no such contrast")
+            continue
+        if (d.contrast, d.item_id) in listed:
+            problems.append(f"{where}: listed twice")
+            continue
+        listed.add((d.contrast, d.item_id))
+        a, b = by_key.get((contrast.a, d.item_id)), by_key.get((contrast.b, d.item_id))
+        if a is None or b is None:
+            problems.append(f"{where}: records.jsonl lacks the item for one of the arms")
+        elif not outputs_differ(a, b):
+            problems.append(f"{where}: the two records' token ids are identical")
+    for contrast in config.contrasts:
+        for (arm, item_id), a in sorted(by_key.items()):
+            if arm != contrast.a or (contrast.name, item_id) in listed:
+                continue
+            b = by_key.get((contrast.b, item_id))
+            if b is not None and outputs_differ(a, b):
+                problems.append(
+                    f"{path}: no line for contrast {contrast.name} item {item_id}, "
+                    "whose two records' token ids differ"
+                )
+    return problems
+
+
+def check_arms(config: ExperimentConfig, arm_runs: list[PublishedArm], path: Path) -> list[str]:
+    """Each arm of the config has one line, with the config's pair and speculative setup."""
+    problems = []
+    seen: set[str] = set()
+    arms = {arm.name: arm for arm in config.arms}
+    for run in arm_runs:
+        where = f"{path}: arm {run.arm}"
+        arm = arms.get(run.arm)
+        if arm is None:
+            problems.append(f"{where}: config.yaml has no such arm")
+            continue
+        if run.arm in seen:
+            problems.append(f"{where}: listed twice")
+            continue
+        seen.add(run.arm)
+        if run.pair != arm.pair:
+            problems.append(f"{where}: pair {run.pair!r}, config.yaml says {arm.pair!r}")
+        spec = arm.speculative.model_dump(mode="json") if arm.speculative else None
+        if run.engine.get("speculative") != spec:
+            problems.append(f"{where}: engine.speculative differs from config.yaml")
+    problems += [f"{path}: no line for arm {name}" for name in arms if name not in seen]
+    return problems
+
+
+def _derive(
+    config: ExperimentConfig,
+    records: list[SampleRecord],
+    divergences: list[Divergence],
+    arm_runs: list[PublishedArm],
+    places: PublishPlaces,
+) -> Summary:
+    try:
+        return analyse(config, records, divergences, arm_runs)
+    except TaisError as exc:
+        raise DataError(f"{places.root}: cannot re-derive the summary: {exc}") from None
+    # Judge labels are free-form JSON per judge; a label missing or of the wrong type in the
+    # released records surfaces as one of these while re-deriving.
+    except (AttributeError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
+        raise DataError(
+            f"{places.records}: the records' labels do not fit the analysis: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
 
 
 def verify_run(run_dir: Path) -> list[str]:
     places = PublishPlaces(run_dir)
-    name = run_dir.as_posix()
-    try:
-        config = load_config(places.config)
-        records = read_jsonl(places.records, SampleRecord)
-        divergences = read_jsonl(places.divergences, Divergence)
-        arms = read_jsonl(places.arms, PublishedArm)
-        derived = analyse(config, records, divergences, arms)
-        stored = json.loads(places.summary.read_text(encoding="utf-8"))
-    except (TaisError, OSError, json.JSONDecodeError) as exc:
-        return [f"{name}: cannot re-derive: {exc}"]
-    problems = diff_values(stored, derived.model_dump(mode="json"), f"{places.summary}")
-    problems += check_battery_counts(places, records)
-    problems += check_volatile(places, config.experiment, arms)
-    report = places.report.read_text(encoding="utf-8") if places.report.exists() else ""
-    return problems + _compare_lines(places.report, report, render_report(derived))
+    problems: list[str] = []
 
+    def attempt(read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except TaisError as exc:
+            problems.append(str(exc))
+            return None
 
-def _compare_lines(path: Path, stored_text: str, derived_text: str) -> list[str]:
-    problems = []
-    stored_lines, derived_lines = stored_text.splitlines(), derived_text.splitlines()
-    for number, (s, d) in enumerate(zip(stored_lines, derived_lines, strict=False), start=1):
-        if s != d:
-            problems.append(f"{path}:{number}: stored {s!r}, re-derived {d!r}")
-    if len(stored_lines) != len(derived_lines):
+    config = attempt(lambda: load_config(places.config))
+    records = attempt(lambda: read_jsonl(places.records, SampleRecord))
+    divergences = attempt(lambda: read_jsonl(places.divergences, Divergence))
+    arm_runs = attempt(lambda: read_jsonl(places.arms, PublishedArm))
+    stored = attempt(lambda: read_summary(places.summary))
+    report = attempt(lambda: read_text(places.report))
+    if config is None or records is None or divergences is None or arm_runs is None:
+        return problems
+    if config.experiment != run_dir.name:
         problems.append(
-            f"{path}: {len(stored_lines)} lines stored, {len(derived_lines)} re-derived"
+            f"{places.config}: experiment {config.experiment!r} published as {run_dir.name!r}"
         )
+    mismatched = check_arms(config, arm_runs, places.arms) + check_divergences(
+        config, records, divergences, places.divergences
+    )
+    if mismatched:
+        return problems + mismatched
+    derived = attempt(lambda: _derive(config, records, divergences, arm_runs, places))
+    if derived is None:
+        return problems
+    if stored is not None:
+        problems += diff_values(stored, derived.model_dump(mode="json"), str(places.summary))
+    if report is not None:
+        problems += diff_lines(report, render_report(derived), places.report)
+    problems += check_battery_counts(places, records)
+    problems += check_volatile(places, config.experiment, arm_runs)
     return problems
 
 
 def check_battery_counts(places: PublishPlaces, records: list[SampleRecord]) -> list[str]:
     """battery.json against the records: each task screened exactly the items it says."""
     try:
-        counts = BatteryCounts.model_validate_json(places.battery.read_bytes())
-    except (OSError, ValidationError) as exc:
-        return [f"{places.battery}: cannot read: {exc}"]
+        counts = BatteryCounts.model_validate_json(read_text(places.battery))
+    except TaisError as exc:
+        return [str(exc)]
+    except ValidationError as exc:
+        return [f"{places.battery}: not a battery count: {exc.errors()[0]['msg']}"]
     per_task: dict[str, set[str]] = {}
     for rec in records:
         per_task.setdefault(rec.task, set()).add(rec.item_id)
@@ -106,38 +263,49 @@ def check_battery_counts(places: PublishPlaces, records: list[SampleRecord]) -> 
 
 
 def check_volatile(places: PublishPlaces, experiment: str, arms: list[PublishedArm]) -> list[str]:
-    """The measurements: each arm's, consistent with arms.jsonl, and performance.md from them."""
+    """The measurements: one per arm, consistent with arms.jsonl; performance.md from them;
+    environment.json a JSON object."""
+    problems: list[str] = []
     try:
         performance = read_jsonl(places.performance, ArmPerformance)
-        stored = places.performance_report.read_text(encoding="utf-8")
-        json.loads(places.environment.read_text(encoding="utf-8"))
-    except (TaisError, OSError, ValueError) as exc:
-        return [f"{places.volatile}: cannot check: {exc}"]
-    problems = check_performance(str(places.performance), arms, performance)
+        stored = read_text(places.performance_report)
+        read_summary(places.environment)
+    except TaisError as exc:
+        return [str(exc)]
+    problems += check_performance(str(places.performance), arms, performance)
     derived = render_performance(experiment, performance)
-    return problems + _compare_lines(places.performance_report, stored, derived)
+    return problems + diff_lines(stored, derived, places.performance_report)
 
 
 def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
     """Against the raw outputs in runs/: hashes, option log-probabilities, the labels of the
-    judges that need no model (keyword, multiple_choice), and divergences."""
+    judges that need no model (keyword, multiple_choice, paper), and divergences."""
     places = PublishPlaces(run_dir)
-    config = load_config(places.config)
-    raw = RunPlaces.for_experiment(runs_root, config.experiment)
-    if not raw.root.exists():
-        return [f"{raw.root}: no raw outputs to check against (--deep needs runs/)"]
-    items = {i.item_id: i for i in read_jsonl(raw.battery, Item)}
-    generations: list[Generation] = []
-    for arm in config.arms:
-        generations += load_generations(raw, arm.name)
+    try:
+        config = load_config(places.config)
+        raw = RunPlaces.for_experiment(runs_root, config.experiment)
+        if not raw.root.exists():
+            return [f"{raw.root}: no raw outputs to check against (--deep needs runs/)"]
+        items = {i.item_id: i for i in read_jsonl(raw.battery, Item)}
+        generations: list[Generation] = []
+        for arm in config.arms:
+            generations += load_generations(raw, arm.name)
+        records = read_jsonl(places.records, SampleRecord)
+        stored_divergences = read_jsonl(places.divergences, Divergence)
+    except TaisError as exc:
+        return [f"{run_dir}: cannot check against runs/: {exc}"]
     by_key = {(g.arm, g.item_id): g for g in generations}
+    records = read_jsonl(places.records, SampleRecord)
     rejudges: list[Judge] = [KeywordJudge(), MultipleChoiceJudge()]
+    if any(PaperJudge.name in rec.labels for rec in records):
+        rejudges.append(PaperJudge())  # reads its stop words from bundle/
     problems = []
-    for rec in read_jsonl(places.records, SampleRecord):
+    for rec in records:
         gen = by_key.get((rec.arm, rec.item_id))
+        item = items.get(rec.item_id)
         where = f"{places.records} {rec.arm}/{rec.item_id}"
-        if gen is None:
-            problems.append(f"{where}: no raw output in {raw.root}")
+        if gen is None or item is None:
+            problems.append(f"{where}: no raw output or battery item in {raw.root}")
             continue
         if sha256_text(gen.text) != rec.output_sha256:
             problems.append(f"{where}: output_sha256 does not match the raw text")
@@ -145,16 +313,18 @@ def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
             problems.append(f"{where}: token_ids_sha256 does not match the raw token ids")
         if rec.choice_logprobs != gen.choice_logprobs:
             problems.append(f"{where}: choice_logprobs differ from the raw ones")
-        request = JudgeRequest(
-            item=items[rec.item_id], text=gen.text, choice_logprobs=gen.choice_logprobs
-        )
+        request = JudgeRequest(item=item, text=gen.text, choice_logprobs=gen.choice_logprobs)
         for judge in rejudges:
             if judge.name in rec.labels:
-                fresh = judge.judge([request])[0]
+                try:
+                    fresh = judge.judge([request])[0]
+                except TaisError as exc:
+                    problems.append(f"{where} labels.{judge.name}: cannot re-judge: {exc}")
+                    continue
                 problems += diff_values(
                     rec.labels[judge.name], fresh, f"{where} labels.{judge.name}"
                 )
-    stored_div = [d.model_dump(mode="json") for d in read_jsonl(places.divergences, Divergence)]
+    stored_div = [d.model_dump(mode="json") for d in stored_divergences]
     fresh_div = [d.model_dump(mode="json") for d in build_divergences(config, generations)]
     if stored_div != fresh_div:
         problems.append(f"{places.divergences}: differs from divergences re-computed from runs/")
@@ -162,12 +332,21 @@ def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
 
 
 def verify(root: Path, deep: bool = False, runs_root: Path | None = None) -> list[str]:
-    """All problems found; an empty list means every check passed. Raises VerifyError if any."""
+    """The names of the runs checked. Raises VerifyError listing every problem if any."""
+    if not root.is_dir():
+        raise VerifyError([f"{root}: no such folder"])
     problems = check_manifest(root)
-    validation = root / "validation"
-    run_dirs = sorted(p for p in validation.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not run_dirs:
-        raise DataError(f"{validation}: no published runs to verify")
+    validation = root / RELEASED
+    run_dirs = []
+    if not validation.is_dir():
+        problems.append(f"{validation}: no such folder, so nothing published to verify")
+    else:
+        # Hidden folders are no runs; check_manifest reports each.
+        run_dirs = sorted(
+            p for p in validation.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
+        if not run_dirs:
+            problems.append(f"{validation}: no published runs to verify")
     checked = []
     for run_dir in run_dirs:
         problems += verify_run(run_dir)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from tais.backends import get_backend
 from tais.backends.base import Backend
-from tais.config import Arm, arm_backend, arm_http
+from tais.config import Arm, arm_backend
 from tais.errors import EngineError, TaisError
 from tais.fit import choice_request
-from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm
+from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm, resolved_engine
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
 from tais.records import ArmRun, ChunkStat, Generation, Item, SpecCounters
@@ -28,22 +27,6 @@ def score_chunk(backend: Backend, chunk: list[Item]) -> list[list[float] | None]
         for (i, _), values in zip(wanted, logprobs, strict=True):
             scored[i] = values
     return scored
-
-
-def resolved_engine(job: Job) -> dict[str, Any]:
-    """The engine settings this arm actually ran with: the arm's overrides win."""
-    arm = job.arm
-    resolved = {
-        **job.engine.model_dump(mode="json"),
-        **arm.model_dump(mode="json", exclude={"dtype", "seed", "backend", "http"}),
-        "dtype": arm.dtype or job.engine.dtype,
-        "seed": arm.seed if arm.seed is not None else job.engine.seed,
-    }
-    resolved["backend"] = backend = arm_backend(arm, job.engine)
-    resolved.pop("http", None)
-    if backend == "openai":
-        resolved["http"] = arm_http(arm, job.engine).model_dump(mode="json")
-    return resolved
 
 
 def check_prompt_lengths(lengths: list[int] | None, items: list[Item], job: Job) -> None:
@@ -66,7 +49,7 @@ def check_prompt_lengths(lengths: list[int] | None, items: list[Item], job: Job)
 def run_job(job: Job) -> None:
     places = RunPlaces(Path(job.run_root))
     arm = job.arm
-    items = read_jsonl(places.battery, Item)
+    items = read_jsonl(Path(job.battery), Item)
     chunks = chunked(items, job.engine.batch_size)
     done = recover_arm(places, arm.name)
     resumed = bool(done)
@@ -150,7 +133,7 @@ def write_arm_run(
         arm=arm.name,
         pair=arm.pair,
         fingerprint=job.fingerprint,
-        engine=resolved_engine(job),
+        engine=resolved_engine(arm, job.engine),
         versions=versions,
         startup_s=startup_s,
         wall_s=wall_s,

@@ -23,6 +23,11 @@ _COUNTER_FIELDS = {
 _HUB_ID = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
+def is_hub_id(path: str) -> bool:
+    """`org/name` that is not a local file or folder: a Hugging Face model id."""
+    return not Path(path).exists() and bool(_HUB_ID.match(path))
+
+
 def check_model_path(path: str, what: str) -> None:
     """A local folder must hold a model; a bare `org/name` is a hub id left to vLLM to fetch."""
     local = Path(path)
@@ -34,10 +39,30 @@ def check_model_path(path: str, what: str) -> None:
         raise ConfigError(f"{what} {path!r}: no such model folder")
 
 
+# The paper's acceptance settings in the pinned vLLM (0.32). vLLM 0.19's
+# `rejection_sample_method: strict | probabilistic` was split after 0.20: `strict` is gone
+# (0.32 refuses it), and the choice between one-hot and full draft probabilities moved to
+# `draft_sample_method`. At temperature 0 both map to the same code path: the draft proposes
+# its argmax and a draft token is accepted iff it equals the target's argmax (README,
+# "Acceptance settings"). `synthetic` and `block` are not the paper's: `synthetic` accepts
+# draft tokens at a fixed rate even for greedy requests, so it is not lossless.
+ACCEPTANCE: dict[str, dict[str, str]] = {
+    "strict": {"rejection_sample_method": "standard", "draft_sample_method": "greedy"},
+    "probabilistic": {
+        "rejection_sample_method": "standard",
+        "draft_sample_method": "probabilistic",
+    },
+}
+
+
 def speculative_config(arm: Arm) -> dict[str, Any] | None:
+    """The `speculative_config` vLLM is given for this arm (None: no speculation)."""
     if arm.speculative is None:
         return None
-    return arm.speculative.model_dump(exclude_none=True)
+    settings = arm.speculative.model_dump(exclude_none=True, exclude={"acceptance"})
+    if arm.speculative.acceptance is not None:
+        settings.update(ACCEPTANCE[arm.speculative.acceptance])
+    return settings
 
 
 class VllmOfflineBackend:
@@ -60,6 +85,8 @@ class VllmOfflineBackend:
             self._llm = LLM(
                 model=arm.target,
                 tokenizer=arm.target,
+                revision=arm.revision,
+                tokenizer_revision=arm.revision,
                 dtype=arm.dtype or engine.dtype,
                 enforce_eager=engine.enforce_eager,
                 seed=seed,

@@ -46,11 +46,14 @@ hub copy is the 817-question v1).
 
 Jailbreak amplification (`jailbreak: [template, ...]` in a battery entry) adds a task
 `<task>+jailbreak` per harmful task: see `jailbreak.py` and `bundle/prompts/jailbreak/`.
+
+Composite batteries draw from several of these benchmarks and are named like one:
+`benchmark: paper` is the paper's 953-prompt battery (`subset: sweep` its 420), see `paper.py`.
 """
 
 from __future__ import annotations
 
 from tais.benchmarks.base import Benchmark
-from tais.benchmarks.registry import BENCHMARKS, DATA_DIR_ENV, load_builtin
+from tais.benchmarks.registry import BENCHMARKS, BUILTINS, DATA_DIR_ENV, load_builtin
 
-__all__ = ["BENCHMARKS", "DATA_DIR_ENV", "Benchmark", "load_builtin"]
+__all__ = ["BENCHMARKS", "BUILTINS", "DATA_DIR_ENV", "Benchmark", "load_builtin"]

@@ -40,13 +40,17 @@ class HubRef:
 class Benchmark:
     """A built-in benchmark: its mirror folder, its tasks, and its loader.
 
-    `load(folder)` reads the mirror-shaped folder, or the hub when `folder` is None.
+    `load(folder)` reads the mirror-shaped folder, or the hub when `folder` is None. A
+    benchmark of fixed size may declare its items per task (`sizes`) and per task of each
+    subset (`subset_sizes`), which `tais plan` uses when no data is at hand.
     """
 
     name: str
     dataset: str
     tasks: dict[str, Kind]
     load: Callable[[Path | None], list[Item]]
+    sizes: dict[str, int] | None = None
+    subset_sizes: dict[str, dict[str, int]] | None = None
 
 
 def require_file(benchmark: str, folder: Path, relative: str, expected: str) -> Path:
@@ -72,10 +76,13 @@ def require_columns(
 
 def read_csv(benchmark: str, path: Path, needed: Sequence[str]) -> list[Row]:
     # utf-8-sig: TruthfulQA v1 starts with a byte-order mark.
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        require_columns(benchmark, path, reader.fieldnames or [], needed)
-        rows = [dict(row) for row in reader]
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            require_columns(benchmark, path, reader.fieldnames or [], needed)
+            rows = [dict(row) for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"benchmark {benchmark!r}: {path} is not readable CSV: {exc}") from None
     if not rows:
         raise DataError(f"benchmark {benchmark!r}: {path} has a header but no rows")
     return rows
@@ -83,13 +90,13 @@ def read_csv(benchmark: str, path: Path, needed: Sequence[str]) -> list[Row]:
 
 def read_json_lines(benchmark: str, path: Path, needed: Sequence[str]) -> list[Row]:
     rows: list[Row] = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
+                row = json.loads(raw.decode("utf-8"))
+            except ValueError as exc:  # not UTF-8, or not JSON
                 raise DataError(
                     f"benchmark {benchmark!r}: {path} line {number} is not JSON: {exc}"
                 ) from None
@@ -105,7 +112,7 @@ def read_json_lines(benchmark: str, path: Path, needed: Sequence[str]) -> list[R
 def read_json(benchmark: str, path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # not UTF-8, or not JSON
         raise DataError(f"benchmark {benchmark!r}: {path} is not JSON: {exc}") from None
 
 

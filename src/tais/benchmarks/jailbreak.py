@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tais.errors import ConfigError, DataError
+from tais.io import read_yaml
 from tais.records import Item, Message
 
 TEMPLATES = Path("bundle/prompts/jailbreak/templates.yaml")
@@ -53,8 +53,8 @@ def load_templates(path: Path = TEMPLATES) -> dict[str, JailbreakTemplate]:
     if not path.is_file():
         raise DataError(f"jailbreak templates not found: {path} (run tais from the project root)")
     try:
-        found = TemplateSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, ValidationError) as exc:
+        found = TemplateSet.model_validate(read_yaml(path))
+    except ValidationError as exc:
         raise DataError(f"{path}: not a valid jailbreak template set: {exc}") from None
     names = [t.name for t in found.templates]
     if len(set(names)) != len(names):

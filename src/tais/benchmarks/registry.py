@@ -13,6 +13,7 @@ from tais.benchmarks import (
     harmbench,
     jbb,
     mmlu,
+    paper,
     truthfulqa,
     xstest,
 )
@@ -27,6 +28,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     module.BENCHMARK.name: module.BENCHMARK
     for module in (advbench, harmbench, jbb, xstest, do_not_answer, bbq, truthfulqa, mmlu, arc)
 }
+# Batteries drawn from several benchmarks: their loader reads the data root itself.
+COMPOSITES: dict[str, Benchmark] = {paper.BENCHMARK.name: paper.BENCHMARK}
+BUILTINS: dict[str, Benchmark] = {**BENCHMARKS, **COMPOSITES}
 
 
 def data_folder(benchmark: Benchmark, data_dir: str | None) -> Path | None:
@@ -49,7 +53,7 @@ def data_folder(benchmark: Benchmark, data_dir: str | None) -> Path | None:
 
 def load_builtin(source: BatterySource) -> list[Item]:
     """Every item of the source's selected tasks (all tasks when none are named)."""
-    benchmark = BENCHMARKS[source.benchmark]
+    benchmark = BUILTINS[source.benchmark]
     if source.tasks is not None:
         unknown = sorted(set(source.tasks) - benchmark.tasks.keys())
         if unknown:

@@ -16,6 +16,7 @@ _REGISTRY = {
     "keyword": "tais.judges.keyword:KeywordJudge",
     "multiple_choice": "tais.judges.multiple_choice:MultipleChoiceJudge",
     "ollama": "tais.judges.ollama:OllamaJudge",
+    "paper": "tais.judges.paper:PaperJudge",
 }
 
 
