@@ -16,7 +16,7 @@ export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda lock demo reproduce-demo benchmarks-tiny paper-tiny test test-all verify lint format models battery manifest clean \
+.PHONY: setup setup-cuda lock demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
 	e0 e1 e2 e3 e4 e5 experiments
 
 # Every environment is installed from a lock in requirements/ (see `lock` below): each package
@@ -85,6 +85,12 @@ reproduce-demo: demo
 # Reads TAIS_DATA_DIR (a local mirror) if set, else the Hugging Face hub (needs HF_HUB_OFFLINE=0).
 benchmarks-tiny: setup
 	$(BIN)/tais run bundle/configs/benchmarks-tiny.yaml
+	$(MAKE) verify
+
+# Batch invariance: the tiny target offline vs served over HTTP at concurrency 1 and 16,
+# published as validation/serving-invariance/.
+serving-invariance: setup
+	$(BIN)/tais run bundle/configs/serving-invariance.yaml
 	$(MAKE) verify
 
 # The paper's battery on the tiny models (reads TAIS_DATA_DIR, else the hub).

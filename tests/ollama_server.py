@@ -4,6 +4,8 @@
 server is used; otherwise one is started with the shared start script
 (../shared/tools/ollama-cpu/start PORT, a free port) and stopped by its PID at session end.
 If no server can be had the tests FAIL, never skip: the judge must be tested for real.
+`gemma_server` (session fixture) is the same with a real model, Gemma 3 270M, found through
+TAIS_OLLAMA_GEMMA_HOST or started likewise.
 
 `RecordingProxy` forwards to the real server and records every request (to check blinding and
 count calls); it can also answer errors for a while or hold chat requests unanswered.
@@ -36,6 +38,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = Path(os.environ.get("TAIS_OLLAMA_CPU", ROOT.parent / "shared" / "tools" / "ollama-cpu"))
 MODEL = "tiny-judge"
+GEMMA = "gemma3:270m"
 START_TIMEOUT_S = 900  # first use installs the server (~1-2 min); later starts take ~2 s
 
 
@@ -64,21 +67,21 @@ def free_port() -> int:
         return port
 
 
-def start_server() -> OllamaServer:
-    existing = os.environ.get("OLLAMA_HOST")
+def start_server(model: str = MODEL, host_env: str = "OLLAMA_HOST") -> OllamaServer:
+    existing = os.environ.get(host_env)
     if existing:
         try:
             get_json(existing, "/api/version")
         except OSError as exc:
-            pytest.fail(f"OLLAMA_HOST={existing} is set but no Ollama server answers there: {exc}")
-        return OllamaServer(host=existing, pid=None)
+            pytest.fail(f"{host_env}={existing} is set but no Ollama server answers there: {exc}")
+        return OllamaServer(host=existing, pid=None, model=model)
     script = TOOL / "start"
     if not script.is_file():
         pytest.fail(f"cannot start an Ollama server: {script} not found (set OLLAMA_HOST)")
     port = int(os.environ.get("TAIS_OLLAMA_TEST_PORT") or free_port())
     try:
         done = subprocess.run(
-            [str(script), str(port), MODEL],
+            [str(script), str(port), model],
             capture_output=True,
             text=True,
             timeout=START_TIMEOUT_S,
@@ -93,7 +96,7 @@ def start_server() -> OllamaServer:
             f"{script} {port} failed (exit {done.returncode}):\n"
             f"{done.stdout}\n{done.stderr[-2000:]}"
         )
-    return OllamaServer(host=host.group(1), pid=int(pid.group(1)))
+    return OllamaServer(host=host.group(1), pid=int(pid.group(1)), model=model)
 
 
 def stop_server(server: OllamaServer) -> None:
@@ -101,20 +104,34 @@ def stop_server(server: OllamaServer) -> None:
         subprocess.run([str(TOOL / "stop"), str(server.pid)], check=False, timeout=60)
 
 
-@pytest.fixture(scope="session", name="ollama_server")
-def ollama_server_fixture() -> Iterator[OllamaServer]:
-    server = start_server()
+def serving(model: str, host_env: str) -> Iterator[OllamaServer]:
+    server = start_server(model, host_env)
     try:
         tags = get_json(server.host, "/api/tags")
         names = [m.get("model") or m.get("name") for m in tags.get("models", [])]
-        if f"{MODEL}:latest" not in names and MODEL not in names:
-            pytest.fail(f"the Ollama server at {server.host} has no model {MODEL!r}: {names}")
+        if f"{model}:latest" not in names and model not in names:
+            pytest.fail(f"the Ollama server at {server.host} has no model {model!r}: {names}")
         yield server
     finally:
         stop_server(server)
 
 
+@pytest.fixture(scope="session", name="ollama_server")
+def ollama_server_fixture() -> Iterator[OllamaServer]:
+    yield from serving(MODEL, "OLLAMA_HOST")
+
+
+@pytest.fixture(scope="session", name="gemma_server")
+def gemma_server_fixture() -> Iterator[OllamaServer]:
+    """A second server with a real model, Gemma 3 270M (TAIS_OLLAMA_GEMMA_HOST if set)."""
+    yield from serving(GEMMA, "TAIS_OLLAMA_GEMMA_HOST")
+
+
 # -- local servers in front of (or instead of) the real one --------------------------------------
+
+
+# Requests that generate: Ollama's own chat, and the OpenAI-compatible chat and completions.
+CHAT_PATHS = ("/api/chat", "/v1/chat/completions", "/v1/completions")
 
 
 @dataclass
@@ -139,6 +156,7 @@ class ProxyState:
     fail_status: int = 503
     fail_body: bytes = b'{"error":"server busy"}'
     stall_chat: bool = False
+    stall_from: int | None = None  # if set: hold the chat of this number (1-based) and later
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -156,7 +174,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         record = Recorded(self.command, self.path, dict(self.headers.items()), body)
-        is_chat = self.path.startswith("/api/chat")
+        is_chat = self.path.startswith(CHAT_PATHS)
         with state.lock:
             state.requests.append(record)
             failing = is_chat and state.fail_chat > 0
@@ -165,12 +183,20 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if is_chat and state.pass_chat is not None:
                 failing = failing or state.pass_chat <= 0
                 state.pass_chat -= 1
+            stalling = is_chat and (
+                state.stall_chat
+                or (
+                    state.stall_from is not None
+                    and sum(r.path.startswith(CHAT_PATHS) for r in state.requests)
+                    >= state.stall_from
+                )
+            )
             if is_chat:
                 state.in_flight += 1
                 state.max_in_flight = max(state.max_in_flight, state.in_flight)
         counted = is_chat
         try:
-            if is_chat and state.stall_chat:
+            if stalling:
                 state.release.wait(120)
                 return
             if failing:
@@ -232,7 +258,7 @@ class RecordingProxy:
             return list(self.state.requests)
 
     def chats(self) -> list[Recorded]:
-        return [r for r in self.requests if r.path.startswith("/api/chat")]
+        return [r for r in self.requests if r.path.startswith(CHAT_PATHS)]
 
     def clear(self) -> None:
         with self.state.lock:

@@ -62,7 +62,12 @@ def decide(
     level = f"{100 * (1 - 2 * tost.alpha):.0f}% CI"
     ci = f"[{_pp(tost.ci_low)}, {_pp(tost.ci_high)}]"
     margin = f"+/-{100 * tost.margin:.1f} pp"
-    reasons = [f"token ids identical for {identity.token_identical}/{identity.n} items"]
+    reasons = [
+        f"token ids identical for {identity.token_identical}/{identity.n} items"
+        if identity.token_identical is not None
+        else f"text bytes identical for {identity.bytes_identical}/{identity.n} items "
+        "(no token ids from the engine)"
+    ]
     if tost.zero_variance:
         # Zero Wald variance means both rates sit at the same bound, 0% or 100%.
         reasons.insert(0, f"Wald standard error is 0 (both rates are {rate_a:.0%})")
@@ -82,23 +87,34 @@ def decide(
     return "INCONCLUSIVE", reasons
 
 
+def outputs_differ(a: SampleRecord, b: SampleRecord) -> bool:
+    """By token ids; untokenised outputs (no token ids from the engine) by their text bytes,
+    as publish.build_divergences decides."""
+    if a.token_ids_sha256 and b.token_ids_sha256:
+        return a.token_ids_sha256 != b.token_ids_sha256
+    return a.output_sha256 != b.output_sha256
+
+
 def identity_of(
     pairs: list[tuple[SampleRecord, SampleRecord]], divergences: dict[str, Divergence]
 ) -> Identity:
     n = len(pairs)
-    token_same = sum(a.token_ids_sha256 == b.token_ids_sha256 for a, b in pairs)
+    measured = all(a.token_ids_sha256 and b.token_ids_sha256 for a, b in pairs)
+    token_same = (
+        sum(a.token_ids_sha256 == b.token_ids_sha256 for a, b in pairs) if measured else None
+    )
     bytes_same = sum(a.output_sha256 == b.output_sha256 for a, b in pairs)
-    differ = [a for a, b in pairs if a.token_ids_sha256 != b.token_ids_sha256]
+    differ = [a for a, b in pairs if outputs_differ(a, b)]
     for a in differ:
         if a.item_id not in divergences:
             raise DataError(f"item {a.item_id!r}: token ids differ but no divergence names it")
     diverged = [divergences[a.item_id] for a in differ]
-    firsts = [d.first_diverging_token for d in diverged]
+    firsts = [d.first_diverging_token for d in diverged if d.first_diverging_token is not None]
     return Identity(
         n=n,
         token_identical=token_same,
         bytes_identical=bytes_same,
-        token_identical_share=token_same / n,
+        token_identical_share=None if token_same is None else token_same / n,
         bytes_identical_share=bytes_same / n,
         first_diverging_token_min=min(firsts) if firsts else None,
         first_diverging_token_median=float(statistics.median(firsts)) if firsts else None,

@@ -77,7 +77,8 @@ def _verdict_table(summary: Summary) -> Table:
             f"{100 * c.rate_b:.1f}%",
             f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]",
             f"{c.cohens_h:+.3f}",
-            f"{c.identity.token_identical}/{c.identity.n}",
+            f"{c.identity.token_identical if c.identity.token_identical is not None else '-'}"
+            f"/{c.identity.n}",
             c.verdict,
         )
     return table

@@ -111,10 +111,66 @@ class Speculative(Strict):
         return self
 
 
+Backend = Literal["vllm", "openai"]
+
+
+class Http(Strict):
+    """How the `openai` backend sends requests. `concurrency: 1` is the paper's protocol: one
+    request at a time, with the server's counters read before and after each."""
+
+    concurrency: int = Field(default=1, ge=1, le=1024)
+    timeout_s: float = Field(default=300.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=20)
+    backoff_s: float = Field(default=1.0, ge=0)
+
+
+class HttpOverride(Strict):
+    """An arm's own request settings; a key left out keeps the engine's."""
+
+    concurrency: int | None = Field(default=None, ge=1, le=1024)
+    timeout_s: float | None = Field(default=None, gt=0)
+    retries: int | None = Field(default=None, ge=0, le=20)
+    backoff_s: float | None = Field(default=None, ge=0)
+
+
+# Settings that change how a server is reached, never what it answers: left out of an arm's
+# fingerprint (with `http` but its concurrency), so raising a timeout does not invalidate a
+# half-finished arm.
+TRANSPORT_ONLY: dict[str, Any] = {
+    "http": True,
+    "serve": {"startup_timeout_s"},
+    "endpoint": {"api_key_env"},
+}
+
+
+class Endpoint(Strict):
+    """A server the user runs: tais only sends it requests.
+
+    `base_url` ends before the endpoint path (e.g. http://127.0.0.1:8000/v1); `model` is the
+    name the server knows the model by; `api_key_env` names the environment variable holding
+    the API key (the key itself never enters a config or a record). `metrics_url` defaults to
+    /metrics at the base URL's host.
+    """
+
+    base_url: str = Field(pattern=r"^https?://[^/\s]+(/\S*)?$")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = None
+    metrics_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+(/\S*)?$")
+
+
+class Serve(Strict):
+    """tais starts vLLM's OpenAI-compatible server for the arm (the arm's target, draft, dtype
+    and seed, the engine's max_model_len) on a free local port and stops it when the arm ends.
+    `extra_args` go to the server's command line as they are."""
+
+    startup_timeout_s: float = Field(default=900.0, gt=0)
+    extra_args: list[str] = Field(default_factory=list)
+
+
 class Engine(Strict):
     """Settings shared by every arm unless the arm overrides them."""
 
-    backend: Literal["vllm"] = "vllm"
+    backend: Backend = "vllm"
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     enforce_eager: bool = True
     seed: int = 0
@@ -127,6 +183,9 @@ class Engine(Strict):
     # `chat` applies the target's chat template; `raw` sends the prompt text as it is, as a
     # completion endpoint does (one user message per item).
     prompt_format: Literal["chat", "raw"] = Field(default="chat", exclude_if=lambda v: v == "chat")
+    # Defaults for arms on the `openai` backend; left out of dumps while unchanged, so the
+    # fingerprints of offline arms stay what they were.
+    http: Http = Field(default_factory=Http, exclude_if=lambda v: v == Http())
 
 
 class Arm(Strict):
@@ -143,8 +202,39 @@ class Arm(Strict):
     speculative: Speculative | None = None
     dtype: Literal["float32", "float16", "bfloat16"] | None = None
     seed: int | None = None
+    # How the arm is served, when not as the engine says: `backend: openai` with an `endpoint`
+    # the user runs, or a server tais starts (`serve`, the default). `http` overrides the
+    # engine's request settings key by key. With an endpoint, `target` names the model as the
+    # fingerprint records it (a local folder is hashed), and `speculative`, `dtype` record
+    # what the server was started with: tais cannot check them.
+    backend: Backend | None = Field(default=None, exclude_if=lambda v: v is None)
+    endpoint: Endpoint | None = Field(default=None, exclude_if=lambda v: v is None)
+    serve: Serve | None = Field(default=None, exclude_if=lambda v: v is None)
+    http: HttpOverride | None = Field(default=None, exclude_if=lambda v: v is None)
     subset: str | None = Field(default=None, exclude_if=_unset)
     revision: str | None = Field(default=None, exclude_if=_unset)
+
+    @model_validator(mode="after")
+    def _one_way_to_serve(self) -> Arm:
+        if self.endpoint is not None and self.serve is not None:
+            raise ValueError("give `endpoint` (a running server) or `serve`, not both")
+        if self.backend == "vllm" and (self.endpoint or self.serve or self.http):
+            raise ValueError("`endpoint`, `serve` and `http` need backend openai")
+        return self
+
+
+def arm_backend(arm: Arm, engine: Engine) -> Backend:
+    """The arm's own backend, else `openai` when it names a server, else the engine's."""
+    if arm.backend is not None:
+        return arm.backend
+    if arm.endpoint is not None or arm.serve is not None:
+        return "openai"
+    return engine.backend
+
+
+def arm_http(arm: Arm, engine: Engine) -> Http:
+    own = arm.http.model_dump(exclude_none=True) if arm.http is not None else {}
+    return Http.model_validate({**engine.http.model_dump(), **own})
 
 
 class Contrast(Strict):
@@ -208,6 +298,9 @@ class ExperimentConfig(Strict):
                     raise ValueError(
                         f"contrast {contrast.name}: unknown arm {side!r}; arms: {known}"
                     )
+        for arm in self.arms:
+            if arm.http is not None and arm_backend(arm, self.engine) != "openai":
+                raise ValueError(f"arm {arm.name}: `http` needs backend openai")
         judges = [spec.name for spec in self.judge_specs()]
         for key in sorted(self.analysis.model_fields_set & {"capability_judge", "score_judge"}):
             if getattr(self.analysis, key) not in judges:

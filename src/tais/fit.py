@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from tais.backends.base import ChoiceRequest
@@ -116,7 +117,10 @@ def fit_battery(config: ExperimentConfig, items: list[Item]) -> Fitted:
     if config.engine.too_long != "skip":
         return Fitted(items=items, dropped={})
     limit = config.engine.max_model_len
-    tokenizers = [_load_tokenizer(t) for t in sorted({arm.target for arm in config.arms})]
+    # An endpoint's model has no tokenizer here unless `target` is a local folder; its server
+    # refuses what does not fit.
+    targets = {a.target for a in config.arms if a.endpoint is None or Path(a.target).is_dir()}
+    tokenizers = [_load_tokenizer(t) for t in sorted(targets)]
     kept, dropped = [], Counter[str]()
     for item in items:
         if all(context_need(tok, item, prompt_format) < limit for tok in tokenizers):

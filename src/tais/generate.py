@@ -19,7 +19,7 @@ from tais import model_hash
 from tais.arm_store import ArmStore
 from tais.backends.vllm_offline import check_model_path, speculative_config
 from tais.battery import arm_items
-from tais.config import Arm, Engine, ExperimentConfig, Strict
+from tais.config import TRANSPORT_ONLY, Arm, Engine, ExperimentConfig, Strict, arm_backend, arm_http
 from tais.errors import DataError, EngineError
 from tais.io import (
     atomic_write_text,
@@ -62,14 +62,17 @@ def chunked(items: list[Item], size: int) -> list[list[Item]]:
 
 
 def _arm_digest(
-    arm: dict[str, object], engine: Engine, items: list[Item], models: dict[str, object]
+    labels: dict[str, object], arm: Arm, engine: Engine, items: list[Item], hash_cache: Path
 ) -> str:
-    payload = {
-        "arm": arm,
-        "engine": engine.model_dump(mode="json"),
+    payload: dict[str, object] = {
+        "arm": labels,
+        "engine": engine.model_dump(mode="json", exclude={"http"}),
         "items": [item.model_dump(mode="json") for item in items],
-        "models": models,
+        "models": _models(arm, hash_cache),
     }
+    if arm_backend(arm, engine) == "openai":
+        # How many requests share the server's batches: the batch-invariance question.
+        payload["concurrency"] = arm_http(arm, engine).concurrency
     return sha256_text(canonical_json(payload))
 
 
@@ -86,8 +89,11 @@ def arm_fingerprint(
     """Everything an arm's outputs depend on: its config, the engine, the items, the models' bytes.
 
     The models enter by content, not path: `make models` retrains into the same folders.
+    How a server is reached (timeouts, retries, the API key's variable) is left out: it does
+    not change what the server answers.
     """
-    return _arm_digest(arm.model_dump(mode="json"), engine, items, _models(arm, hash_cache))
+    labels = arm.model_dump(mode="json", exclude=TRANSPORT_ONLY)
+    return _arm_digest(labels, arm, engine, items, hash_cache)
 
 
 def output_key(
@@ -95,8 +101,8 @@ def output_key(
 ) -> str:
     """The fingerprint without the arm's labels (name, pair): arms with the same key produce
     the same outputs whatever experiment lists them (the shared arm store's key)."""
-    labels = arm.model_dump(mode="json", exclude={"name", "pair"})
-    return _arm_digest(labels, engine, items, _models(arm, hash_cache))
+    labels = arm.model_dump(mode="json", exclude={**TRANSPORT_ONLY, "name": True, "pair": True})
+    return _arm_digest(labels, arm, engine, items, hash_cache)
 
 
 def resolved_engine(arm: Arm, engine: Engine) -> dict[str, Any]:
@@ -104,14 +110,18 @@ def resolved_engine(arm: Arm, engine: Engine) -> dict[str, Any]:
 
     With `acceptance` set, `speculative_config` adds what vLLM was given in its own field
     names; without it the two are the same, and runs published before the key existed keep
-    their bytes.
+    their bytes. An arm served over HTTP records its backend and request settings.
     """
     resolved = {
         **engine.model_dump(mode="json"),
-        **arm.model_dump(mode="json", exclude={"dtype", "seed"}),
+        **arm.model_dump(mode="json", exclude={"dtype", "seed", "backend", "http"}),
         "dtype": arm.dtype or engine.dtype,
         "seed": arm.seed if arm.seed is not None else engine.seed,
     }
+    resolved["backend"] = backend = arm_backend(arm, engine)
+    resolved.pop("http", None)
+    if backend == "openai":
+        resolved["http"] = arm_http(arm, engine).model_dump(mode="json")
     if arm.speculative is not None and arm.speculative.acceptance is not None:
         resolved["speculative_config"] = speculative_config(arm)
     return resolved
@@ -223,6 +233,8 @@ def generate(
     """
     per_arm = {arm.name: arm_items(items, arm) for arm in config.arms}
     for arm in config.arms:
+        if arm.endpoint is not None:
+            continue  # the server holds the models
         check_model_path(arm.target, f"arm {arm.name}: target")
         if arm.speculative is not None and arm.speculative.model:
             check_model_path(arm.speculative.model, f"arm {arm.name}: draft")

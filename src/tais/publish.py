@@ -41,8 +41,8 @@ from tais.report import render_report
 from tais.summary import Summary
 
 
-def token_ids_sha256(token_ids: list[int]) -> str:
-    return sha256_text(canonical_json(token_ids))
+def token_ids_sha256(token_ids: list[int] | None) -> str | None:
+    return None if token_ids is None else sha256_text(canonical_json(token_ids))
 
 
 def build_records(
@@ -94,12 +94,17 @@ def build_divergences(config: ExperimentConfig, generations: list[Generation]) -
         a_side, b_side = by_arm.get(contrast.a, {}), by_arm.get(contrast.b, {})
         for item_id in sorted(a_side.keys() & b_side.keys()):
             a, b = a_side[item_id], b_side[item_id]
-            if a.token_ids != b.token_ids:
+            if a.token_ids is None or b.token_ids is None:
+                first, differ = None, a.text != b.text
+            else:
+                first = first_diverging_token(a.token_ids, b.token_ids)
+                differ = a.token_ids != b.token_ids
+            if differ:
                 found.append(
                     Divergence(
                         contrast=contrast.name,
                         item_id=item_id,
-                        first_diverging_token=first_diverging_token(a.token_ids, b.token_ids),
+                        first_diverging_token=first,
                         bytes_changed_share=bytes_changed_share(a.text, b.text),
                     )
                 )

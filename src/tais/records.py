@@ -81,7 +81,9 @@ class Generation(Record):
     arm: str
     chunk: int
     text: str
-    token_ids: list[int]
+    # None where the engine returns text only (a server without token ids); `n_tokens` is
+    # then the server's own count.
+    token_ids: list[int] | None
     output_sha256: str
     n_tokens: int
     finish_reason: str | None
@@ -91,13 +93,17 @@ class Generation(Record):
 
 
 class ChunkStat(Record):
-    """Written after a chunk's generations are on disk; a chunk without one is redone."""
+    """Written after a chunk's generations are on disk; a chunk without one is redone.
+
+    `counters` is None when the engine does not report speculative counters (a server
+    without them): not reported, which is not zero.
+    """
 
     chunk: int
     n_items: int
     n_tokens: int
     wall_s: float
-    counters: SpecCounters
+    counters: SpecCounters | None
 
 
 class ArmRun(Record):
@@ -111,7 +117,7 @@ class ArmRun(Record):
     n_items: int
     n_tokens: int
     tokens_per_s: float
-    counters: SpecCounters
+    counters: SpecCounters | None
     acceptance_rate: float | None
     resumed: bool
     # "<experiment>/<arm>" when the outputs were copied from the shared arm store (see
@@ -144,7 +150,7 @@ class ArmPerformance(Record):
     wall_s: float
     n_tokens: int
     tokens_per_s: float
-    counters: SpecCounters
+    counters: SpecCounters | None
     acceptance_rate: float | None
     resumed: bool
     reused_from: str | None = Field(default=None, exclude_if=lambda v: v is None)
@@ -183,7 +189,7 @@ class SampleRecord(Record):
     pair: str
     arm: str
     output_sha256: str
-    token_ids_sha256: str
+    token_ids_sha256: str | None  # None: the engine returned no token ids
     n_tokens: int
     n_bytes: int
     finish_reason: str | None
@@ -192,11 +198,15 @@ class SampleRecord(Record):
 
 
 class Divergence(Record):
-    """Where two arms' outputs for one item differ (identical pairs get no record)."""
+    """Where two arms' outputs for one item differ (identical pairs get no record).
+
+    Outputs differ by their token ids; where an arm has none, by their text bytes, and the
+    first diverging token is then unknown (None).
+    """
 
     contrast: str
     item_id: str
-    first_diverging_token: int
+    first_diverging_token: int | None
     bytes_changed_share: float
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tais.agreement import Agreement
-from tais.summary import ContrastResult, Summary
+from tais.summary import ContrastResult, Identity, Summary
 
 
 def _pct(x: float) -> str:
@@ -16,6 +16,17 @@ def _pp(x: float) -> str:
 
 def _opt(x: float | int | None, fmt: str = "{}") -> str:
     return "-" if x is None else fmt.format(x)
+
+
+def _of(k: int | None, n: int) -> str:
+    return f"{_opt(k)}/{n}"
+
+
+def _identical(identity: Identity) -> int:
+    """Items alike by token ids, or by text bytes where token ids were not returned."""
+    if identity.token_identical is not None:
+        return identity.token_identical
+    return identity.bytes_identical
 
 
 def _constant(a: Agreement) -> list[tuple[str, bool]]:
@@ -178,7 +189,7 @@ def render_report(summary: Summary) -> str:
             f"| {c.a} vs {c.b} | {c.task} | {c.metric} | {c.n} | {_pct(c.rate_a)} | "
             f"{_pct(c.rate_b)} | {_pp(c.diff)} | [{_pp(c.ci_low)}, {_pp(c.ci_high)}] | "
             f"{c.cohens_h:+.3f} | {c.mcnemar_p:.3g} | {c.holm_p:.3g} | {100 * c.mde:.1f} | "
-            f"{c.identity.token_identical}/{c.identity.n} | "
+            f"{_of(c.identity.token_identical, c.identity.n)} | "
             f"{c.identity.bytes_identical}/{c.identity.n} | {_verdict_cell(c)} |"
         )
     if any(c.kind == "scored" for c in summary.contrasts):
@@ -197,13 +208,18 @@ def render_report(summary: Summary) -> str:
             + "."
         )
     lines += ["", "### Where outputs differ", ""]
-    differing = [c for c in summary.contrasts if c.identity.token_identical < c.identity.n]
-    if not differing:
+    differing = [c for c in summary.contrasts if _identical(c.identity) < c.identity.n]
+    if not differing and all(c.identity.token_identical is not None for c in summary.contrasts):
         lines.append("Every paired output is token-for-token identical.")
+    elif not differing:
+        lines.append(
+            "Every paired output is identical (byte for byte where no token ids came back)."
+        )
     for c in differing:
         ident = c.identity
         lines.append(
-            f"- {c.a} vs {c.b}, {c.task}: {ident.n - ident.token_identical} of {ident.n} differ; "
+            f"- {c.a} vs {c.b}, {c.task}: {ident.n - _identical(ident)} of {ident.n} differ"
+            f"{'' if ident.token_identical is not None else ' (text bytes; no token ids)'}; "
             f"first diverging token min {_opt(ident.first_diverging_token_min)}, "
             f"median {_opt(ident.first_diverging_token_median, '{:.1f}')}; "
             f"mean share of bytes changed {_opt(ident.bytes_changed_share_mean, '{:.3f}')}."

@@ -30,10 +30,12 @@ class Rate(Record):
 
 
 class Identity(Record):
+    """Token identity is None (not measured) when an arm of the cell has no token ids."""
+
     n: int
-    token_identical: int
+    token_identical: int | None
     bytes_identical: int
-    token_identical_share: float
+    token_identical_share: float | None
     bytes_identical_share: float
     first_diverging_token_min: int | None
     first_diverging_token_median: float | None

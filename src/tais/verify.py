@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from tais.analyse import analyse
+from tais.analyse import analyse, outputs_differ
 from tais.compare import same_value
 from tais.config import ExperimentConfig, load_config
 from tais.errors import DataError, TaisError, VerifyError
@@ -104,9 +104,10 @@ def check_divergences(
     divergences: list[Divergence],
     path: Path,
 ) -> list[str]:
-    """Each divergence names a contrast of the config and an item whose two records' token ids
-    differ, once; each such item of each contrast has one."""
-    tokens = {(r.arm, r.item_id): r.token_ids_sha256 for r in records}
+    """Each divergence names a contrast of the config and an item whose two records' outputs
+    differ (token ids, or text bytes where there are none), once; each such item of each
+    contrast has one."""
+    by_key = {(r.arm, r.item_id): r for r in records}
     contrasts = {c.name: c for c in config.contrasts}
     problems = []
     listed: set[tuple[str, str]] = set()
@@ -120,17 +121,17 @@ def check_divergences(
             problems.append(f"{where}: listed twice")
             continue
         listed.add((d.contrast, d.item_id))
-        a, b = tokens.get((contrast.a, d.item_id)), tokens.get((contrast.b, d.item_id))
+        a, b = by_key.get((contrast.a, d.item_id)), by_key.get((contrast.b, d.item_id))
         if a is None or b is None:
             problems.append(f"{where}: records.jsonl lacks the item for one of the arms")
-        elif a == b:
+        elif not outputs_differ(a, b):
             problems.append(f"{where}: the two records' token ids are identical")
     for contrast in config.contrasts:
-        for (arm, item_id), a in sorted(tokens.items()):
+        for (arm, item_id), a in sorted(by_key.items()):
             if arm != contrast.a or (contrast.name, item_id) in listed:
                 continue
-            b = tokens.get((contrast.b, item_id))
-            if b is not None and a != b:
+            b = by_key.get((contrast.b, item_id))
+            if b is not None and outputs_differ(a, b):
                 problems.append(
                     f"{path}: no line for contrast {contrast.name} item {item_id}, "
                     "whose two records' token ids differ"

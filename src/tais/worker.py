@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tais.backends import get_backend
 from tais.backends.base import Backend
+from tais.config import Arm, arm_backend
 from tais.errors import EngineError, TaisError
 from tais.fit import choice_request
 from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm, resolved_engine
@@ -28,8 +29,12 @@ def score_chunk(backend: Backend, chunk: list[Item]) -> list[list[float] | None]
     return scored
 
 
-def check_prompt_lengths(lengths: list[int], items: list[Item], job: Job) -> None:
-    """Refuse up front: the engine would otherwise reject a whole batch mid-run."""
+def check_prompt_lengths(lengths: list[int] | None, items: list[Item], job: Job) -> None:
+    """Refuse up front: the engine would otherwise reject a whole batch mid-run.
+
+    A backend without a tokenizer (a remote endpoint) counts nothing: its server refuses."""
+    if lengths is None:
+        return
     limit = job.engine.max_model_len
     too_long = [(item.item_id, n) for item, n in zip(items, lengths, strict=True) if n >= limit]
     if too_long:
@@ -48,50 +53,80 @@ def run_job(job: Job) -> None:
     chunks = chunked(items, job.engine.batch_size)
     done = recover_arm(places, arm.name)
     resumed = bool(done)
-    backend = get_backend(job.engine.backend)
+    backend = get_backend(arm_backend(arm, job.engine))
     started = time.perf_counter()
-    backend.start(arm, job.engine)
-    startup_s = time.perf_counter() - started
-    check_prompt_lengths(backend.context_need(items), items, job)
-    for index, chunk in enumerate(chunks):
-        if index in done:
-            continue
-        before = backend.counters()
-        started = time.perf_counter()
-        outputs = backend.generate([item.messages for item in chunk])
-        wall_s = time.perf_counter() - started
-        chunk_counters = backend.counters().minus(before)
-        # After the counters are read: scoring is prefill, not speculation, and not timed.
-        choice_logprobs = score_chunk(backend, chunk)
-        gens = [
-            Generation(
-                item_id=item.item_id,
-                pair=arm.pair,
-                arm=arm.name,
-                chunk=index,
-                text=out.text,
-                token_ids=out.token_ids,
-                output_sha256=sha256_text(out.text),
-                n_tokens=len(out.token_ids),
-                finish_reason=out.finish_reason,
-                choice_logprobs=scored,
-            )
-            for item, out, scored in zip(chunk, outputs, choice_logprobs, strict=True)
-        ]
-        append_jsonl(places.generations(arm.name), gens)
-        stat = ChunkStat(
+    try:
+        backend.start(arm, job.engine, places.log(arm.name).parent)
+        startup_s = time.perf_counter() - started
+        check_prompt_lengths(backend.context_need(items), items, job)
+        for index, chunk in enumerate(chunks):
+            if index not in done:
+                done[index] = run_chunk(backend, places, arm, index, chunk)
+        versions = backend.versions()
+    finally:
+        backend.stop()
+    write_arm_run(job, places, [done[i] for i in sorted(done)], versions, startup_s, resumed)
+
+
+def run_chunk(
+    backend: Backend, places: RunPlaces, arm: Arm, index: int, chunk: list[Item]
+) -> ChunkStat:
+    """Generate one chunk and append it; written only once every output of it is in hand."""
+    before = backend.counters()
+    started = time.perf_counter()
+    outputs = backend.generate([item.messages for item in chunk])
+    wall_s = time.perf_counter() - started
+    after = backend.counters()
+    chunk_counters = after.minus(before) if after is not None and before is not None else None
+    # After the counters are read: scoring is prefill, not speculation, and not timed.
+    choice_logprobs = score_chunk(backend, chunk)
+    gens = [
+        Generation(
+            item_id=item.item_id,
+            pair=arm.pair,
+            arm=arm.name,
             chunk=index,
-            n_items=len(chunk),
-            n_tokens=sum(g.n_tokens for g in gens),
-            wall_s=wall_s,
-            counters=chunk_counters,
+            text=out.text,
+            token_ids=out.token_ids,
+            output_sha256=sha256_text(out.text),
+            n_tokens=out.n_tokens,
+            finish_reason=out.finish_reason,
+            choice_logprobs=scored,
         )
-        append_jsonl(places.chunks(arm.name), [stat])
-        done[index] = stat
-    stats = [done[i] for i in sorted(done)]
-    counters = SpecCounters()
+        for item, out, scored in zip(chunk, outputs, choice_logprobs, strict=True)
+    ]
+    append_jsonl(places.generations(arm.name), gens)
+    stat = ChunkStat(
+        chunk=index,
+        n_items=len(chunk),
+        n_tokens=sum(g.n_tokens for g in gens),
+        wall_s=wall_s,
+        counters=chunk_counters,
+    )
+    append_jsonl(places.chunks(arm.name), [stat])
+    return stat
+
+
+def total_counters(stats: list[ChunkStat]) -> SpecCounters | None:
+    """The arm's counters; not reported if any chunk's were not (a partial sum would mislead)."""
+    total = SpecCounters()
     for stat in stats:
-        counters = counters.plus(stat.counters)
+        if stat.counters is None:
+            return None
+        total = total.plus(stat.counters)
+    return total
+
+
+def write_arm_run(
+    job: Job,
+    places: RunPlaces,
+    stats: list[ChunkStat],
+    versions: dict[str, str],
+    startup_s: float,
+    resumed: bool,
+) -> None:
+    arm = job.arm
+    counters = total_counters(stats)
     wall_s = sum(s.wall_s for s in stats)
     n_tokens = sum(s.n_tokens for s in stats)
     run = ArmRun(
@@ -99,7 +134,7 @@ def run_job(job: Job) -> None:
         pair=arm.pair,
         fingerprint=job.fingerprint,
         engine=resolved_engine(arm, job.engine),
-        versions=backend.versions(),
+        versions=versions,
         startup_s=startup_s,
         wall_s=wall_s,
         n_items=sum(s.n_items for s in stats),
@@ -107,7 +142,9 @@ def run_job(job: Job) -> None:
         tokens_per_s=n_tokens / wall_s if wall_s > 0 else 0.0,
         counters=counters,
         acceptance_rate=(
-            counters.accepted_tokens / counters.draft_tokens if counters.draft_tokens else None
+            counters.accepted_tokens / counters.draft_tokens
+            if counters is not None and counters.draft_tokens
+            else None
         ),
         resumed=resumed,
     )

@@ -7,7 +7,10 @@ import importlib
 from tais.backends.base import Backend, RawOutput
 from tais.errors import ConfigError
 
-_REGISTRY = {"vllm": "tais.backends.vllm_offline:VllmOfflineBackend"}
+_REGISTRY = {
+    "vllm": "tais.backends.vllm_offline:VllmOfflineBackend",
+    "openai": "tais.backends.openai_http:OpenAIBackend",
+}
 
 
 def available() -> list[str]:

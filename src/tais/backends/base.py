@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from tais.config import Arm, Engine
@@ -11,8 +12,12 @@ from tais.records import Item, Message, SpecCounters
 
 @dataclass(frozen=True)
 class RawOutput:
+    """One completion. `token_ids` is None where the engine does not return them (a server
+    that sends text only); `n_tokens` is then the server's own count of generated tokens."""
+
     text: str
-    token_ids: list[int]
+    token_ids: list[int] | None
+    n_tokens: int
     finish_reason: str | None
 
 
@@ -25,12 +30,19 @@ class ChoiceRequest:
 
 
 class Backend(Protocol):
-    """One engine process serving one arm. Heavy imports happen inside `start`."""
+    """One engine process serving one arm. Heavy imports happen inside `start`.
 
-    def start(self, arm: Arm, engine: Engine) -> None: ...
+    `logs` is the run's log folder (a backend that starts a server writes its log there);
+    `stop` releases whatever `start` took and is called however the arm ends.
+    """
 
-    def context_need(self, items: list[Item]) -> list[int]:
-        """Per item, the context positions its longest request fills (see tais.fit)."""
+    def start(self, arm: Arm, engine: Engine, logs: Path) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def context_need(self, items: list[Item]) -> list[int] | None:
+        """Per item, the context positions its longest request fills (see tais.fit); None
+        when the backend has no tokenizer to count with (the server then refuses)."""
         ...
 
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]: ...
@@ -43,8 +55,8 @@ class Backend(Protocol):
         """
         ...
 
-    def counters(self) -> SpecCounters:
-        """Cumulative speculative counters of this process."""
+    def counters(self) -> SpecCounters | None:
+        """Cumulative speculative counters of this arm's requests; None when not reported."""
         ...
 
     def versions(self) -> dict[str, str]: ...

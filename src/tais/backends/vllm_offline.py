@@ -71,7 +71,7 @@ class VllmOfflineBackend:
         self._params: Any = None
         self._format: PromptFormat = "chat"
 
-    def start(self, arm: Arm, engine: Engine) -> None:
+    def start(self, arm: Arm, engine: Engine, logs: Path) -> None:
         check_model_path(arm.target, f"arm {arm.name}: target")
         if arm.speculative is not None and arm.speculative.model:
             check_model_path(arm.speculative.model, f"arm {arm.name}: draft")
@@ -103,7 +103,10 @@ class VllmOfflineBackend:
             temperature=0.0, max_tokens=1, prompt_logprobs=0, seed=seed
         )
 
-    def context_need(self, items: list[Item]) -> list[int]:
+    def stop(self) -> None:
+        """The engine lives and dies with this process."""
+
+    def context_need(self, items: list[Item]) -> list[int] | None:
         tokenizer = self._llm.get_tokenizer()
         return [context_need(tokenizer, item, self._format) for item in items]
 
@@ -153,6 +156,7 @@ class VllmOfflineBackend:
                 RawOutput(
                     text=completion.text,
                     token_ids=list(completion.token_ids),
+                    n_tokens=len(completion.token_ids),
                     finish_reason=completion.finish_reason,
                 )
             )
