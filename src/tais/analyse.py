@@ -16,12 +16,13 @@ from tais.agreement import agreement, require_single_digest, unparseable_counts
 from tais.capability import capability_scores, score_diffs
 from tais.config import Analysis, Contrast, ExperimentConfig
 from tais.errors import DataError
-from tais.outcomes import outcome, paired_table, signs, tidy
+from tais.outcomes import metric_of, outcome, paired_table, signs, tidy
 from tais.records import Divergence, Kind, PublishedArm, SampleRecord, require_unique
 from tais.stats import (
     TostResult,
     cohens_h,
     holm,
+    identity_share,
     mcnemar_exact,
     mde_two_proportions,
     tost_paired,
@@ -38,17 +39,7 @@ from tais.summary import (
     Summary,
     Verdict,
 )
-
-METRICS = {
-    "harmful": "refusal",
-    "benign": "over_refusal",
-    "capability": "accuracy",
-    "scored": "score",
-}
-
-
-def metric_of(kind: Kind) -> str:
-    return METRICS[kind]
+from tais.sweep import pooled_rates, sweeps
 
 
 def _pp(x: float) -> str:
@@ -96,7 +87,9 @@ def outputs_differ(a: SampleRecord, b: SampleRecord) -> bool:
 
 
 def identity_of(
-    pairs: list[tuple[SampleRecord, SampleRecord]], divergences: dict[str, Divergence]
+    pairs: list[tuple[SampleRecord, SampleRecord]],
+    divergences: dict[str, Divergence],
+    alpha: float,
 ) -> Identity:
     n = len(pairs)
     measured = all(a.token_ids_sha256 and b.token_ids_sha256 for a, b in pairs)
@@ -110,12 +103,21 @@ def identity_of(
             raise DataError(f"item {a.item_id!r}: token ids differ but no divergence names it")
     diverged = [divergences[a.item_id] for a in differ]
     firsts = [d.first_diverging_token for d in diverged if d.first_diverging_token is not None]
+    token_share, token_low, token_high = (
+        (None, None, None) if token_same is None else identity_share(token_same, n, alpha)
+    )
+    bytes_share, bytes_low, bytes_high = identity_share(bytes_same, n, alpha)
     return Identity(
         n=n,
         token_identical=token_same,
         bytes_identical=bytes_same,
-        token_identical_share=None if token_same is None else token_same / n,
-        bytes_identical_share=bytes_same / n,
+        token_identical_share=token_share,
+        token_identical_ci_low=token_low,
+        token_identical_ci_high=token_high,
+        bytes_identical_share=bytes_share,
+        bytes_identical_ci_low=bytes_low,
+        bytes_identical_ci_high=bytes_high,
+        ci_level=1 - alpha,
         first_diverging_token_min=min(firsts) if firsts else None,
         first_diverging_token_median=float(statistics.median(firsts)) if firsts else None,
         bytes_changed_share_mean=(
@@ -229,7 +231,7 @@ def _contrast_cells(
                     rate_a=k_a / n,
                     rate_b=k_b / n,
                     tost=tost,
-                    identity=identity_of(pairs, div),
+                    identity=identity_of(pairs, div, analysis.alpha),
                 )
             )
     return cells
@@ -359,4 +361,6 @@ def analyse(
             n_fail=counts["FAIL"],
             n_inconclusive=counts["INCONCLUSIVE"],
         ),
+        sweeps=sweeps(config, records),
+        pooled=pooled_rates(config, records),
     )

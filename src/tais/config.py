@@ -259,6 +259,9 @@ class JudgeSpec(Strict):
 
 
 class Analysis(Strict):
+    """`bootstrap_resamples` and `bootstrap_seed` drive the N-sweep's slope interval
+    (tais.trend.sweep_trend)."""
+
     margin: float = Field(default=0.03, gt=0, lt=1)
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     method: Literal["tango", "newcombe", "wald"] = "tango"
@@ -270,6 +273,18 @@ class Analysis(Strict):
         default="multiple_choice", exclude_if=lambda v: v == "multiple_choice"
     )
     score_judge: str = Field(default="paper", exclude_if=lambda v: v == "paper")
+    bootstrap_resamples: int = Field(default=2000, ge=1, exclude_if=lambda v: v == 2000)
+    bootstrap_seed: int = Field(default=0, exclude_if=lambda v: v == 0)
+
+
+class Member(Strict):
+    """An arm as a member of a design's group (tais.design): the group and the phase (e.g. the
+    paper's P1 for a model alone, P4 for the N-sweep) it stands for. A model alone may be a
+    member of several groups."""
+
+    arm: str
+    group: str
+    phase: str
 
 
 DEFAULT_JUDGES: tuple[str | JudgeSpec, ...] = ("keyword", "multiple_choice")
@@ -284,6 +299,9 @@ class ExperimentConfig(Strict):
     contrasts: list[Contrast] = Field(default_factory=list)
     judges: list[str | JudgeSpec] = Field(default_factory=lambda: [*DEFAULT_JUDGES])
     analysis: Analysis = Analysis()
+    # Written by tais.design.expand; a hand-written config has none. The analysis reads the
+    # groups and phases for the N-sweep and the pooled rates.
+    members: list[Member] = Field(default_factory=list, exclude_if=lambda v: not v)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> ExperimentConfig:
@@ -298,6 +316,18 @@ class ExperimentConfig(Strict):
                     raise ValueError(
                         f"contrast {contrast.name}: unknown arm {side!r}; arms: {known}"
                     )
+        phases: dict[str, str] = {}
+        seen: set[tuple[str, str]] = set()
+        for member in self.members:
+            if member.arm not in names:
+                raise ValueError(f"members: unknown arm {member.arm!r}")
+            if (member.arm, member.group) in seen:
+                raise ValueError(f"members: arm {member.arm} listed twice in group {member.group}")
+            seen.add((member.arm, member.group))
+            if phases.setdefault(member.arm, member.phase) != member.phase:
+                raise ValueError(
+                    f"members: arm {member.arm} in phases {phases[member.arm]} and {member.phase}"
+                )
         for arm in self.arms:
             if arm.http is not None and arm_backend(arm, self.engine) != "openai":
                 raise ValueError(f"arm {arm.name}: `http` needs backend openai")

@@ -10,7 +10,8 @@ optional battery subset), and groups of arms:
 
 Group contrasts pair arms of two groups: on the same pair, and, where both groups have
 phases, on the same phase and number of speculative tokens. `expand` turns a design into the
-ExperimentConfig every later stage reads, so nothing downstream knows about designs.
+ExperimentConfig every later stage reads; its `members` say which group and phase each arm
+stands for, which is all the analysis knows of the design (the N-sweep, pooled rates).
 
 Arm names: `<model>-alone[-s<seed>][-<dtype>]` for a model alone (one arm per model, whichever
 groups list it) and `<pair>-<group>-<phase>[-k<N>]` for speculation (`-k<N>` where the phase
@@ -36,6 +37,7 @@ from tais.config import (
     ExperimentConfig,
     ExperimentName,
     JudgeSpec,
+    Member,
     Speculative,
     Strict,
     parse_config,
@@ -151,7 +153,7 @@ class Design(Strict):
 
 
 @dataclass(frozen=True)
-class Member:
+class Slot:
     """One arm as a member of a group: which pair, phase and N it stands for."""
 
     group: str
@@ -164,11 +166,14 @@ class Member:
 @dataclass(frozen=True)
 class Expanded:
     config: ExperimentConfig
-    members: list[Member]
     models: dict[str, ModelRef]  # by `model` (hub id or folder)
 
+    @property
+    def members(self) -> list[Member]:
+        return self.config.members
+
     def phase_of(self, arm: str) -> str:
-        """The arm's phase (P1 for a model alone); the first group listing it decides."""
+        """The arm's phase (P1 for a model alone)."""
         return next(m.phase for m in self.members if m.arm == arm)
 
     def group_of(self, arm: str) -> str:
@@ -201,7 +206,7 @@ def _arm(
     )
 
 
-def _group_arms(design: Design, group: Group) -> list[tuple[Member, Arm]]:
+def _group_arms(design: Design, group: Group) -> list[tuple[Slot, Arm]]:
     found = []
     for pair_name in design.pair_sets[group.pairs]:
         pair = design.pairs[pair_name]
@@ -209,7 +214,7 @@ def _group_arms(design: Design, group: Group) -> list[tuple[Member, Arm]]:
             key = pair.target if group.alone == "target" else pair.drafts[group.alone]
             name = f"{key}-alone{_variant(group)}"
             arm = _arm(name, pair_name, design.models[key], group)
-            found.append((Member(group.name, pair_name, ALONE_PHASE, None, name), arm))
+            found.append((Slot(group.name, pair_name, ALONE_PHASE, None, name), arm))
             continue
         assert group.draft is not None
         draft = design.models[pair.drafts[group.draft]]
@@ -228,11 +233,11 @@ def _group_arms(design: Design, group: Group) -> list[tuple[Member, Arm]]:
                 )
                 target = design.models[pair.target]
                 arm = _arm(name, pair_name, target, group, speculative, phase.subset)
-                found.append((Member(group.name, pair_name, phase_name, k, name), arm))
+                found.append((Slot(group.name, pair_name, phase_name, k, name), arm))
     return found
 
 
-def _matches(a: Member, b: Member) -> bool:
+def _matches(a: Slot, b: Slot) -> bool:
     if a.pair != b.pair:
         return False
     if ALONE_PHASE in (a.phase, b.phase):
@@ -243,7 +248,7 @@ def _matches(a: Member, b: Member) -> bool:
 def expand(design: Design, experiment: str) -> Expanded:
     """The design as an ExperimentConfig named `experiment`."""
     arms: dict[str, Arm] = {}
-    members: list[Member] = []
+    members: list[Slot] = []
     for group in design.groups:
         for member, arm in _group_arms(design, group):
             seen = arms.get(arm.name)
@@ -275,9 +280,15 @@ def expand(design: Design, experiment: str) -> Expanded:
         "contrasts": [c.model_dump(mode="json") for c in contrasts.values()],
         "judges": [j if isinstance(j, str) else j.model_dump(mode="json") for j in design.judges],
         "analysis": design.analysis.model_dump(mode="json"),
+        # A model alone appears once per pair of a group's pair set that has it.
+        "members": list(
+            {
+                (m.arm, m.group): {"arm": m.arm, "group": m.group, "phase": m.phase}
+                for m in members
+            }.values()
+        ),
     }
     return Expanded(
         config=parse_config(data, f"experiment {experiment}"),
-        members=members,
         models={ref.model: ref for ref in design.models.values()},
     )

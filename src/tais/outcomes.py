@@ -25,6 +25,16 @@ from tais.errors import DataError
 from tais.records import Kind, SampleRecord
 
 CELLS = ("both", "only_a", "only_b", "neither")
+METRICS: dict[Kind, str] = {
+    "harmful": "refusal",
+    "benign": "over_refusal",
+    "capability": "accuracy",
+    "scored": "score",
+}
+
+
+def metric_of(kind: Kind) -> str:
+    return METRICS[kind]
 
 
 def verdict_label(kind: Kind, analysis: Analysis) -> tuple[str, str, str]:

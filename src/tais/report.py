@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tais.agreement import Agreement
+from tais.report_sweep import identity_section, pooled_section, sweep_section
 from tais.summary import ContrastResult, Identity, Summary
 
 
@@ -166,16 +167,62 @@ def render_report(summary: Summary) -> str:
         if v.n_not_gated
         else ""
     )
+    verdict = (
+        f"**Verdict: {v.verdict}** ({v.n_pass} of {v.n_contrasts} contrasts pass, "
+        f"{v.n_fail} fail, {v.n_inconclusive} inconclusive).{not_gated}"
+        if summary.contrasts
+        else "**Absolute rates only, not a screen pass.** No arm is contrasted with another "
+        "(the experiment has no target-only arm), so there is no screen verdict "
+        f"(`{v.verdict}` in summary.json); the rates below stand alone."
+    )
     lines = [
         f"# TAIS report: {summary.experiment}",
         "",
-        f"**Verdict: {v.verdict}** ({v.n_pass} of {v.n_contrasts} contrasts pass, "
-        f"{v.n_fail} fail, {v.n_inconclusive} inconclusive).{not_gated}",
+        verdict,
         "",
         f"Equivalence margin +/-{100 * summary.margin:.1f} pp (TOST, alpha {summary.alpha}, "
         f"{level} CI, method `{summary.method}`); Cohen's h cutoff {summary.h_cutoff}; "
         f"{_labelled_by(summary)}; "
         f"config sha256 `{summary.config_sha256[:16]}`.",
+    ]
+    lines += _contrasts_section(summary)
+    lines += [
+        "",
+        "## Rates",
+        "",
+        "| pair | arm | task | metric | k / n | rate | Wilson 95% CI |",
+        "|---|---|---|---|---:|---:|---|",
+    ]
+    for r in summary.rates:
+        lines.append(
+            f"| {r.pair} | {r.arm} | {r.task} | {r.metric} | {r.k} / {r.n} | {_pct(r.rate)} | "
+            f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}] |"
+        )
+    lines += sweep_section(summary)
+    lines += pooled_section(summary)
+    lines += _scores_section(summary)
+    lines += [
+        "",
+        "## Arms",
+        "",
+        "Speed and acceptance are measurements no re-run reproduces exactly: they are in "
+        "`volatile/performance.md`.",
+        "",
+        "| arm | pair | speculation | items | tokens |",
+        "|---|---|---|---:|---:|",
+    ]
+    for a in summary.arms:
+        lines.append(f"| {a.arm} | {a.pair} | {a.speculative} | {a.n_items} | {a.n_tokens} |")
+    lines += _judging_section(summary)
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _contrasts_section(summary: Summary) -> list[str]:
+    if not summary.contrasts:
+        return []
+    level = f"{100 * (1 - 2 * summary.alpha):.0f}%"
+    lines = [
         "",
         "## Contrasts",
         "",
@@ -224,31 +271,4 @@ def render_report(summary: Summary) -> str:
             f"median {_opt(ident.first_diverging_token_median, '{:.1f}')}; "
             f"mean share of bytes changed {_opt(ident.bytes_changed_share_mean, '{:.3f}')}."
         )
-    lines += [
-        "",
-        "## Rates",
-        "",
-        "| pair | arm | task | metric | k / n | rate | Wilson 95% CI |",
-        "|---|---|---|---|---:|---:|---|",
-    ]
-    for r in summary.rates:
-        lines.append(
-            f"| {r.pair} | {r.arm} | {r.task} | {r.metric} | {r.k} / {r.n} | {_pct(r.rate)} | "
-            f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}] |"
-        )
-    lines += _scores_section(summary)
-    lines += [
-        "",
-        "## Arms",
-        "",
-        "Speed and acceptance are measurements no re-run reproduces exactly: they are in "
-        "`volatile/performance.md`.",
-        "",
-        "| arm | pair | speculation | items | tokens |",
-        "|---|---|---|---:|---:|",
-    ]
-    for a in summary.arms:
-        lines.append(f"| {a.arm} | {a.pair} | {a.speculative} | {a.n_items} | {a.n_tokens} |")
-    lines += _judging_section(summary)
-    lines.append("")
-    return "\n".join(lines)
+    return lines + identity_section(summary)

@@ -9,6 +9,7 @@ from pydantic import Field
 from tais.agreement import Agreement, UnparseableCount
 from tais.capability import Score, ScoreDiff
 from tais.records import Kind, Record
+from tais.sweep import PooledRate, SweepRow
 
 Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 
@@ -30,13 +31,23 @@ class Rate(Record):
 
 
 class Identity(Record):
-    """Token identity is None (not measured) when an arm of the cell has no token ids."""
+    """Token identity is None (not measured) when an arm of the cell has no token ids.
+
+    Each share carries its Wilson interval at `ci_level` (1 - the analysis' alpha).
+    `bytes_changed_share_mean` is the mean, over the items whose outputs differ (by token ids,
+    else by bytes), of the share of their bytes changed (tais.publish.bytes_changed_share).
+    """
 
     n: int
     token_identical: int | None
     bytes_identical: int
     token_identical_share: float | None
+    token_identical_ci_low: float | None
+    token_identical_ci_high: float | None
     bytes_identical_share: float
+    bytes_identical_ci_low: float
+    bytes_identical_ci_high: float
+    ci_level: float
     first_diverging_token_min: int | None
     first_diverging_token_median: float | None
     bytes_changed_share_mean: float | None
@@ -125,3 +136,6 @@ class Summary(Record):
     unparseable: list[UnparseableCount]
     agreement: list[Agreement]
     verdict: ExperimentVerdict
+    # A design's N-sweeps and pooled rates (tais.sweep); a hand-written config has none.
+    sweeps: list[SweepRow] = Field(default_factory=list, exclude_if=lambda v: not v)
+    pooled: list[PooledRate] = Field(default_factory=list, exclude_if=lambda v: not v)
