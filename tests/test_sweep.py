@@ -13,15 +13,18 @@ from pathlib import Path
 import pytest
 
 from tais.analyse import analyse
-from tais.config import ExperimentConfig
+from tais.config import ExperimentConfig, parse_config
+from tais.errors import ConfigError, DataError
 from tais.profiles import load_experiment, resolved_yaml
 from tais.publish import battery_counts
-from tais.records import Divergence, Item, Message, PublishedArm, SampleRecord
+from tais.records import Divergence, Item, Kind, Message, PublishedArm, SampleRecord
 from tais.report import render_report
 from tais.summary import Summary
 from tais.verify import verify_run
 
 from .conftest import ROOT
+from .engine_support import demo_config
+from .engine_support import harmful_record as harmful
 
 EXPERIMENTS = ROOT / "bundle" / "configs" / "experiments"
 NS = [1, 3, 5, 8, 12]
@@ -35,7 +38,7 @@ SCORES_AT = {
     8: [0.5, 0.5, 0.5, 0.5, 0.5, None],
     12: [1, 0, 0, 0, 0, 0],
 }
-KINDS = {"advbench": "harmful", "truthfulqa": "scored", "mmlu": "capability"}
+KINDS: dict[str, Kind] = {"advbench": "harmful", "truthfulqa": "scored", "mmlu": "capability"}
 LABEL = {"harmful": "refused", "scored": "score", "capability": "correct"}
 
 
@@ -51,7 +54,7 @@ def record(arm: str, task: str, i: int, value: float | bool | None) -> SampleRec
         item_id=f"paper/{task}/{i:03d}",
         benchmark="paper",
         task=task,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         pair="tiny",
         arm=arm,
         output_sha256=text,
@@ -244,9 +247,6 @@ def test_e1_is_absolute_rates_only_with_the_papers_pooled_advbench() -> None:
 
 
 def test_a_hand_written_config_has_no_sweep_pooled_or_members() -> None:
-    from .engine_support import demo_config
-    from .engine_support import harmful_record as harmful
-
     config = demo_config()
     assert "members" not in config.model_dump(mode="json")
     records = [harmful(arm, i, i < 8) for arm in ("target_only", "draft_k3") for i in range(10)]
@@ -314,3 +314,53 @@ def test_verify_catches_a_dropped_sweep(tmp_path: Path) -> None:
     (run / "summary.json").write_text(json.dumps(summary, indent=2))
     (found,) = problems(run)
     assert found.startswith(f"{run / 'summary.json'}.sweeps: missing, re-derived [")
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ([{"arm": "nope", "group": "g", "phase": "P1"}], "members: unknown arm 'nope'"),
+        (
+            [{"arm": "tiny-target-alone", "group": "g", "phase": "P1"}] * 2,
+            "arm tiny-target-alone listed twice in group g",
+        ),
+        (
+            [
+                {"arm": "tiny-target-alone", "group": "g", "phase": "P1"},
+                {"arm": "tiny-target-alone", "group": "h", "phase": "P2"},
+            ],
+            "arm tiny-target-alone in phases P1 and P2",
+        ),
+        ([{"arm": "tiny-target-alone", "group": "g", "phase": "P1", "n": 3}], "unknown key"),
+    ],
+)
+def test_members_that_do_not_fit_the_arms_fail_loudly(
+    members: list[dict[str, object]], message: str
+) -> None:
+    data = e0_cpu().model_dump(mode="json")
+    data["members"] = members
+    with pytest.raises(ConfigError, match=message):
+        parse_config(data)
+
+
+def test_sweep_arms_on_different_items_are_an_error() -> None:
+    config, records = e0_cpu(), e0_records()
+    records = [
+        r for r in records if (r.arm, r.item_id) != ("tiny-canonical-p4-k8", "paper/advbench/009")
+    ]
+    with pytest.raises(
+        DataError, match="sweep tiny/canonical/P4, task advbench: the arms were not"
+    ):
+        analyse(config, records, divergences(config, records), [])
+
+
+def test_two_arms_at_one_n_in_a_sweep_are_an_error() -> None:
+    data = e0_cpu().model_dump(mode="json")
+    k3 = next(a for a in data["arms"] if a["name"] == "tiny-canonical-p4-k3")
+    k3["speculative"]["num_speculative_tokens"] = 1
+    config = parse_config(data)
+    records = e0_records()
+    with pytest.raises(
+        DataError, match="tiny-canonical-p4-k1 and tiny-canonical-p4-k3 both run N=1"
+    ):
+        analyse(config, records, divergences(config, records), [])
