@@ -17,7 +17,9 @@ from tais.capability import capability_scores, score_diffs
 from tais.config import Analysis, Contrast, ExperimentConfig
 from tais.errors import DataError
 from tais.outcomes import metric_of, outcome, paired_table, signs, tidy
+from tais.paper_figures import FigureFile, load_figures
 from tais.records import Divergence, Kind, PublishedArm, SampleRecord, require_unique
+from tais.reproduction import reproduction
 from tais.stats import (
     TostResult,
     cohens_h,
@@ -276,6 +278,7 @@ def analyse(
     records: list[SampleRecord],
     divergences: list[Divergence],
     arms: list[PublishedArm],
+    figures: FigureFile | None = None,
 ) -> Summary:
     if not records:
         raise DataError("no records to analyse")
@@ -330,7 +333,7 @@ def analyse(
         overall = "FAIL"
     elif gated and counts["PASS"] == len(gated):
         overall = "PASS"
-    return Summary(
+    summary = Summary(
         experiment=config.experiment,
         config_sha256=config.config_hash(),
         margin=analysis.margin,
@@ -364,3 +367,7 @@ def analyse(
         sweeps=sweeps(config, records),
         pooled=pooled_rates(config, records),
     )
+    if config.paper is None:
+        return summary
+    table = reproduction(config, summary, figures if figures is not None else load_figures())
+    return summary.model_copy(update={"reproduction": table})

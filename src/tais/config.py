@@ -15,6 +15,8 @@ from pydantic_core import PydanticCustomError
 
 from tais.errors import ConfigError
 from tais.io import canonical_json, read_yaml, sha256_text
+from tais.paper_figures import ArmRole
+from tais.paper_figures import Pair as PaperPair
 
 
 def _name_check(pattern: str, rule: str) -> AfterValidator:
@@ -287,6 +289,23 @@ class Member(Strict):
     phase: str
 
 
+class PaperLink(Strict):
+    """How a design's arms stand for the paper's printed figures (tais.reproduction).
+
+    `experiment`: the paper's experiment (E0 ... E5) whose figures the report sets beside
+    this run's values. `pairs`: for each pair of the paper (named by its target, as in
+    bundle/paper/figures.yaml), the pair of this config that stands for it. `roles`: for each
+    arm role of the paper (`target-only`, `speculative-strict`, `bf16`, ...), the groups of
+    this design that play it. `stand_in`: the models are not the paper's (the CPU profile's
+    tiny models), so the table checks the pipeline, not the paper's numbers.
+    """
+
+    experiment: Literal["E0", "E1", "E2", "E3", "E4", "E5"]
+    stand_in: bool = False
+    pairs: dict[PaperPair, str] = Field(min_length=1)
+    roles: dict[ArmRole, list[str]] = Field(min_length=1)
+
+
 DEFAULT_JUDGES: tuple[str | JudgeSpec, ...] = ("keyword", "multiple_choice")
 
 
@@ -302,6 +321,7 @@ class ExperimentConfig(Strict):
     # Written by tais.design.expand; a hand-written config has none. The analysis reads the
     # groups and phases for the N-sweep and the pooled rates.
     members: list[Member] = Field(default_factory=list, exclude_if=lambda v: not v)
+    paper: PaperLink | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> ExperimentConfig:
@@ -328,6 +348,7 @@ class ExperimentConfig(Strict):
                 raise ValueError(
                     f"members: arm {member.arm} in phases {phases[member.arm]} and {member.phase}"
                 )
+        self._paper_resolves()
         for arm in self.arms:
             if arm.http is not None and arm_backend(arm, self.engine) != "openai":
                 raise ValueError(f"arm {arm.name}: `http` needs backend openai")
@@ -339,6 +360,20 @@ class ExperimentConfig(Strict):
                     f"`judges` ({', '.join(judges)})"
                 )
         return self
+
+    def _paper_resolves(self) -> None:
+        if self.paper is None:
+            return
+        # Paper pairs may name pairs this experiment does not run (a profile maps all four
+        # once); the design checks that each names one of its pairs.
+        groups = {m.group for m in self.members}
+        for role, listed in self.paper.roles.items():
+            for group in listed:
+                if group not in groups:
+                    known = ", ".join(sorted(groups)) or "none"
+                    raise ValueError(
+                        f"paper.roles.{role}: unknown group {group!r}; groups: {known}"
+                    )
 
     def judge_specs(self) -> list[JudgeSpec]:
         return [j if isinstance(j, JudgeSpec) else JudgeSpec(name=j) for j in self.judges]

@@ -38,6 +38,7 @@ from tais.config import (
     ExperimentName,
     JudgeSpec,
     Member,
+    PaperLink,
     Speculative,
     Strict,
     parse_config,
@@ -114,6 +115,7 @@ class Design(Strict):
     phases: dict[str, Phase] = Field(default_factory=dict)
     groups: list[Group] = Field(min_length=1)
     contrasts: list[GroupContrast] = Field(default_factory=list)
+    paper: PaperLink | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Design:
@@ -142,6 +144,8 @@ class Design(Strict):
             for pair_name in self.pair_sets[group.pairs]:
                 drafts = self.pairs[pair_name].drafts
                 known(f"{where}, pair {pair_name}", "draft role", role, drafts)
+        for paper_pair, pair_name in (self.paper.pairs if self.paper else {}).items():
+            known(f"paper.pairs.{paper_pair}", "pair", pair_name, self.pairs)
         for contrast in self.contrasts:
             for side in (contrast.a, contrast.b):
                 if side not in names:
@@ -288,6 +292,8 @@ def expand(design: Design, experiment: str) -> Expanded:
             }.values()
         ),
     }
+    if design.paper is not None:
+        data["paper"] = design.paper.model_dump(mode="json")
     return Expanded(
         config=parse_config(data, f"experiment {experiment}"),
         models={ref.model: ref for ref in design.models.values()},

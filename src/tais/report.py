@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tais.agreement import Agreement
 from tais.report_sweep import identity_section, pooled_section, sweep_section
+from tais.reproduction import reproduction_section
 from tais.summary import ContrastResult, Identity, Summary
 
 
@@ -185,6 +186,7 @@ def render_report(summary: Summary) -> str:
         f"{_labelled_by(summary)}; "
         f"config sha256 `{summary.config_sha256[:16]}`.",
     ]
+    lines += reproduction_section(summary)
     lines += _contrasts_section(summary)
     lines += [
         "",

@@ -113,6 +113,35 @@ class ExperimentVerdict(Record):
     n_inconclusive: int
 
 
+class ReproductionRow(Record):
+    """One printed figure and this run's value of the same statistic.
+
+    `this_run` is None where this run does not measure it (`note` says why); `inside` says
+    whether the printed value lies in this run's 95% interval, None where there is none.
+    """
+
+    figure: str
+    description: str
+    statistic: str
+    printed: str
+    paper: float | None
+    this_run: float | None
+    this_run_text: str
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    inside: bool | None
+    note: str
+
+
+class Reproduction(Record):
+    """The rows of one paper experiment; `stand_in`: this run's models are not the paper's."""
+
+    experiment: str
+    stand_in: bool
+    rows: list[ReproductionRow]
+
+
 class Summary(Record):
     experiment: str
     config_sha256: str
@@ -139,3 +168,5 @@ class Summary(Record):
     # A design's N-sweeps and pooled rates (tais.sweep); a hand-written config has none.
     sweeps: list[SweepRow] = Field(default_factory=list, exclude_if=lambda v: not v)
     pooled: list[PooledRate] = Field(default_factory=list, exclude_if=lambda v: not v)
+    # The paper's figures beside this run's values (tais.reproduction); only with `paper`.
+    reproduction: Reproduction | None = Field(default=None, exclude_if=lambda v: v is None)
