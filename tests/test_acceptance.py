@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 
 from tais.acceptance import acceptance_report, compare_domains, domain_of, task_domains
-from tais.errors import DataError
+from tais.battery import build_battery
+from tais.config import parse_config
+from tais.errors import ConfigError, DataError
 from tais.generate import task_chunks
-from tais.io import read_jsonl
+from tais.io import read_jsonl, write_jsonl
 from tais.performance import render_performance
 from tais.records import ArmPerformance, Item, Message
 
@@ -28,6 +31,7 @@ from .acceptance_support import (
     unreported_chunks,
 )
 from .conftest import ROOT
+from .engine_support import demo_data
 
 
 def item(item_id: str, task: str) -> Item:
@@ -187,3 +191,16 @@ def test_an_arm_on_a_subset_leaves_other_tasks_blank() -> None:
     text = render_performance("exp", performance, report)
     # safety: 88/188
     assert "| sweep | 0.430 | 0.550 |  | 0.468 |  |  |  |" in text
+
+
+def test_a_battery_task_in_both_domains_is_refused_before_any_run(tmp_path: Path) -> None:
+    rows = [
+        item("mix/1", "mixed"),
+        item("mix/2", "mixed").model_copy(update={"kind": "capability", "reference": "A"}),
+    ]
+    battery = tmp_path / "battery.jsonl"
+    write_jsonl(battery, rows)
+    data = demo_data()
+    data["battery"] = [{"benchmark": "b", "path": str(battery)}]
+    with pytest.raises(ConfigError, match="task 'mixed' holds both capability items and safety"):
+        build_battery(parse_config(data))
