@@ -60,10 +60,12 @@ def generated(places: RunPlaces, made: Arm, engine: Engine) -> None:
             for item in ITEMS
         ],
     )
-    append_jsonl(
-        places.chunks(made.name),
-        [ChunkStat(chunk=0, n_items=3, n_tokens=9, wall_s=0.5, counters=SpecCounters())],
-    )
+    chunks = [
+        ChunkStat(
+            chunk=0, task=ITEMS[0].task, n_items=3, n_tokens=9, wall_s=0.5, counters=SpecCounters()
+        )
+    ]
+    append_jsonl(places.chunks(made.name), chunks)
     run = ArmRun(
         arm=made.name,
         pair=made.pair,
@@ -78,6 +80,7 @@ def generated(places: RunPlaces, made: Arm, engine: Engine) -> None:
         counters=SpecCounters(),
         acceptance_rate=None,
         resumed=False,
+        chunks=chunks,
     )
     atomic_write_text(places.arm_run(made.name), run.model_dump_json())
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tais.generate import task_chunks
 from tais.io import read_jsonl
 from tais.pipeline import run_screen
-from tais.records import Generation
+from tais.records import ChunkStat, Generation, Item
 
 from .conftest import ROOT
 from .engine_support import QuietProgress, demo_data, write_config
@@ -65,7 +66,8 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    total_chunks = -(-300 // BATCH)
+    items = read_jsonl(runs / "resume" / "battery.jsonl", Item)
+    total_chunks = len(task_chunks(items, BATCH))
     assert count_lines(chunks) < total_chunks, "the kill came after the arm had finished"
 
     resumed = run_screen(config, QuietProgress(), runs_dir=runs, root=tmp_path / "resumed")
@@ -77,5 +79,12 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
     ref_gens, resumed_gens = generations(tmp_path / "ref-runs"), generations(runs)
     assert len({g[0] for g in resumed_gens}) == len(resumed_gens) == 300
     assert resumed_gens == ref_gens
+    # Each chunk holds one task, the one its stat names, so its counters are that task's.
+    task_of = {item.item_id: item.task for item in items}
+    stats = read_jsonl(chunks, ChunkStat)
+    assert [s.chunk for s in stats] == list(range(total_chunks))
+    for stat in stats:
+        tasks = {task_of[g[0]] for g in resumed_gens if g[1] == stat.chunk}
+        assert tasks == {stat.task}
     ref_records = (reference.out_dir / "records.jsonl").read_bytes()
     assert (resumed.out_dir / "records.jsonl").read_bytes() == ref_records

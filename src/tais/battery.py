@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from tais.acceptance import domain_of
 from tais.benchmarks import BUILTINS, load_builtin
 from tais.benchmarks.jailbreak import jailbreak_items
 from tais.benchmarks.sampling import stratified_sample
@@ -103,14 +104,23 @@ def build_battery(config: ExperimentConfig) -> list[Item]:
     if repeated:
         raise DataError(f"battery has repeated item ids, e.g. {repeated[0]!r}")
     owners: dict[str, set[str]] = {}
+    domains: dict[str, set[str]] = {}
     for item in items:
         owners.setdefault(item.task, set()).add(item.benchmark)
+        domains.setdefault(item.task, set()).add(domain_of(item.kind))
     for task, benchmarks in sorted(owners.items()):
         if len(benchmarks) > 1:
             # Rates are per task: two benchmarks' items under one name would be pooled.
             raise ConfigError(
                 f"task {task!r} comes from several benchmarks ({', '.join(sorted(benchmarks))}); "
                 "keep it in one of them (e.g. with `tasks`)"
+            )
+    for task, found in sorted(domains.items()):
+        if len(found) > 1:
+            # Acceptance is reported per task and per domain (safety, capability).
+            raise ConfigError(
+                f"task {task!r} holds both capability items and safety items (harmful, benign "
+                "or scored); split it into two tasks"
             )
     return sorted(items, key=lambda item: item.item_id)
 

@@ -1,6 +1,7 @@
 """Generate stage: run every arm in its own engine process, resumably.
 
-Items are cut into fixed chunks (by position in the id-sorted battery). A chunk counts as done
+Items are grouped by task and each task cut into fixed chunks (see `task_chunks`), so the
+engine's speculative counters read around a chunk belong to one task. A chunk counts as done
 only once its ChunkStat line is on disk, which is written after its generations; a killed run
 redoes the unfinished chunk with the same batch composition, so the final records equal an
 uninterrupted run's.
@@ -57,8 +58,26 @@ class GenerateProgress(Protocol):
     def arm_reused(self, arm: str, origin: str) -> None: ...
 
 
-def chunked(items: list[Item], size: int) -> list[list[Item]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
+# Enters every arm's fingerprint: how items are batched can change outputs, and the counters
+# of chunks cut another way would not be per task.
+CHUNKING = "per-task"
+
+
+def task_chunks(items: list[Item], size: int) -> list[list[Item]]:
+    """Chunks of at most `size` items, none spanning two tasks.
+
+    Tasks come in the order of their first item in `items` (the id-sorted battery), each
+    task's items in their own order, so the plan depends on the items alone and a resumed
+    run cuts the same chunks.
+    """
+    by_task: dict[str, list[Item]] = {}
+    for item in items:
+        by_task.setdefault(item.task, []).append(item)
+    return [
+        mine[start : start + size]
+        for mine in by_task.values()
+        for start in range(0, len(mine), size)
+    ]
 
 
 def _arm_digest(
@@ -66,6 +85,7 @@ def _arm_digest(
 ) -> str:
     payload: dict[str, object] = {
         "arm": labels,
+        "chunking": CHUNKING,
         "engine": engine.model_dump(mode="json", exclude={"http"}),
         "items": [item.model_dump(mode="json") for item in items],
         "models": _models(arm, hash_cache),
@@ -182,7 +202,7 @@ def _error_from_log(log: Path, arm: str, returncode: int) -> EngineError:
 def run_arm(job: Job, places: RunPlaces, items: list[Item], progress: GenerateProgress) -> None:
     """Run one arm in a fresh engine process unless every chunk is already on disk."""
     name = job.arm.name
-    total_chunks = len(chunked(items, job.engine.batch_size))
+    total_chunks = len(task_chunks(items, job.engine.batch_size))
     done = recover_arm(places, name)
     if len(done) == total_chunks and places.arm_run(name).exists():
         progress.arm_finished(name, skipped=True)
@@ -216,7 +236,7 @@ def run_arm(job: Job, places: RunPlaces, items: list[Item], progress: GeneratePr
 def _complete(places: RunPlaces, arm: str, items: list[Item], batch_size: int) -> bool:
     if not places.arm_run(arm).exists():
         return False
-    return len(recover_arm(places, arm)) == len(chunked(items, batch_size))
+    return len(recover_arm(places, arm)) == len(task_chunks(items, batch_size))
 
 
 def generate(

@@ -3,20 +3,24 @@
 These numbers live under `validation/<experiment>/volatile/`, apart from the files a re-run
 must reproduce byte for byte. vLLM's acceptance counters belong here too: on one machine and
 one battery they have moved by one accepted token between otherwise identical runs.
-`verify` still re-derives what follows from them (tokens/s, acceptance, performance.md).
+`verify` still re-derives what follows from them (tokens/s, acceptance, acceptance by task
+and domain, performance.md).
 """
 
 from __future__ import annotations
 
+from tais.acceptance import DOMAINS, AcceptanceReport, ArmAcceptance
 from tais.compare import same_value
-from tais.records import ArmPerformance, PublishedArm
+from tais.records import ArmPerformance, PublishedArm, total_counters
 
 
 def _opt(x: float | None, fmt: str) -> str:
     return "-" if x is None else fmt.format(x)
 
 
-def render_performance(experiment: str, performance: list[ArmPerformance]) -> str:
+def render_performance(
+    experiment: str, performance: list[ArmPerformance], acceptance: AcceptanceReport
+) -> str:
     lines = [
         f"# TAIS measurements: {experiment}",
         "",
@@ -46,7 +50,7 @@ def render_performance(experiment: str, performance: list[ArmPerformance]) -> st
         # Only then, so runs whose engine reports counters keep their published bytes.
         note += ' "not reported": the engine (a server without speculative counters) gave none, '
         note += "which is not zero."
-    lines += ["", note, ""]
+    lines += ["", note, "", *render_acceptance(acceptance)]
     reused = sorted((p for p in performance if p.reused_from), key=lambda p: p.arm)
     if reused:
         # Which experiment ran first decides which arms are reused: this is volatile too.
@@ -63,6 +67,67 @@ def render_performance(experiment: str, performance: list[ArmPerformance]) -> st
             "",
         ]
     return "\n".join(lines)
+
+
+def _cell(arm: ArmAcceptance, name: str, field: str) -> str:
+    found = (arm.tasks if field == "tasks" else arm.domains).get(name)
+    return "" if found is None else _opt(found.acceptance, "{:.3f}")
+
+
+def _stat(x: float | None, fmt: str) -> str:
+    return "n/a" if x is None else fmt.format(x)
+
+
+def render_acceptance(report: AcceptanceReport) -> list[str]:
+    """Acceptance by task and domain, and the comparison, for arms that drafted or did not say."""
+    shown = [
+        a for a in report.arms if not a.reported or any(t.draft_tokens for t in a.tasks.values())
+    ]
+    if not shown:
+        return []
+    tasks = {d: sorted(t for t, of in report.domains.items() if of == d) for d in DOMAINS}
+    columns: list[tuple[str, str, str]] = []  # header, name, ArmAcceptance field
+    for domain in DOMAINS:
+        if tasks[domain]:
+            columns += [(t, t, "tasks") for t in tasks[domain]]
+            columns.append((f"**{domain}**", domain, "domains"))
+    listed = "; ".join(f"{d}: {', '.join(tasks[d]) or 'none'}" for d in DOMAINS)
+    lines = [
+        "## Acceptance by task and domain",
+        "",
+        "Accepted over drafted tokens, pooled over the task's chunks (each chunk holds one task).",
+        f"Tasks by domain: {listed}. Blank: the arm did not run the task; -: nothing drafted.",
+        "",
+        "| arm | " + " | ".join(header for header, _, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for arm in shown:
+        if not arm.reported:
+            cells = ["not reported"] * len(columns)
+        else:
+            cells = [_cell(arm, name, field) for _, name, field in columns]
+        lines.append(f"| {arm.arm} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Safety minus capability over per-chunk acceptance (Welch's t, two-sided; Cohen's d",
+        "with the pooled SD); n/a: fewer than 2 chunks with drafts in a domain, or no spread.",
+        "",
+        "| arm | chunks (safety / capability) | mean safety | mean capability | difference | "
+        "Cohen's d | Welch t | df | p |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for arm in shown:
+        c = arm.comparison
+        if c is None:
+            lines.append(f"| {arm.arm} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |")
+            continue
+        lines.append(
+            f"| {arm.arm} | {c.n_safety} / {c.n_capability} | {c.mean_safety:.3f} | "
+            f"{c.mean_capability:.3f} | {c.difference:+.3f} | {_stat(c.cohens_d, '{:.2f}')} | "
+            f"{_stat(c.welch_t, '{:.2f}')} | {_stat(c.welch_df, '{:.1f}')} | "
+            f"{_stat(c.welch_p, '{:.3g}')} |"
+        )
+    return [*lines, ""]
 
 
 def check_performance(
@@ -100,4 +165,23 @@ def check_performance(
                 f"{where} {arm}.counters: accepted per position sums to "
                 f"{sum(c.accepted_per_position)}, accepted tokens are {c.accepted_tokens}"
             )
+        problems += _check_chunk_sums(f"{where} {arm}", p, published[arm])
+    return problems
+
+
+def _check_chunk_sums(where: str, p: ArmPerformance, published: PublishedArm) -> list[str]:
+    """The arm's totals are its chunks' sums, as the worker wrote them."""
+    problems = []
+    sums = {
+        "n_items": (sum(c.n_items for c in p.chunks), published.n_items),
+        "n_tokens": (sum(c.n_tokens for c in p.chunks), p.n_tokens),
+    }
+    for name, (summed, total) in sums.items():
+        if summed != total:
+            problems.append(f"{where}.chunks: {name} sum to {summed}, the arm has {total}")
+    wall = sum(c.wall_s for c in p.chunks)  # in the worker's order, so to the last bit
+    if not same_value(wall, p.wall_s):
+        problems.append(f"{where}.chunks: wall_s sum to {wall!r}, the arm has {p.wall_s!r}")
+    if total_counters(p.chunks) != p.counters:
+        problems.append(f"{where}.chunks: counters do not sum to the arm's counters")
     return problems

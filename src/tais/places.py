@@ -98,6 +98,10 @@ class PublishPlaces:
         return self.volatile / "performance.md"
 
     @property
+    def acceptance(self) -> Path:
+        return self.volatile / "acceptance.json"
+
+    @property
     def environment(self) -> Path:
         return self.volatile / "environment.json"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tais import __version__
+from tais.acceptance import acceptance_report
 from tais.agreement import judge_provenance
 from tais.analyse import analyse
 from tais.config import ExperimentConfig
@@ -165,6 +166,18 @@ def environment(
     }
 
 
+def write_measurements(
+    places: PublishPlaces, experiment: str, runs: list[ArmRun], records: list[SampleRecord]
+) -> None:
+    """volatile/: each arm's measurements, acceptance by task and domain, performance.md."""
+    performance = [ArmPerformance.of(run) for run in runs]
+    write_jsonl(places.performance, performance)
+    acceptance = acceptance_report(performance, records)
+    atomic_write_text(places.acceptance, acceptance.model_dump_json(indent=2) + "\n")
+    report = render_performance(experiment, performance, acceptance)
+    atomic_write_text(places.performance_report, report)
+
+
 def write_artifacts(
     out_dir: Path,
     config_name: str,
@@ -187,9 +200,7 @@ def write_artifacts(
     atomic_write_text(places.battery, json.dumps(counts.model_dump(mode="json"), indent=2) + "\n")
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
     atomic_write_text(places.report, render_report(summary))
-    performance = [ArmPerformance.of(run) for run in runs]
-    write_jsonl(places.performance, performance)
-    atomic_write_text(places.performance_report, render_performance(config_name, performance))
+    write_measurements(places, config_name, runs, records)
     atomic_write_text(places.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
     old = out_dir.with_name(f".{out_dir.name}.old")
     shutil.rmtree(old, ignore_errors=True)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from tais.acceptance import acceptance_report, check_chunks
 from tais.analyse import analyse, outputs_differ
 from tais.compare import same_value
 from tais.config import ExperimentConfig, load_config
@@ -219,7 +220,7 @@ def verify_run(run_dir: Path) -> list[str]:
     if report is not None:
         problems += diff_lines(report, render_report(derived), places.report)
     problems += check_battery_counts(places, records)
-    problems += check_volatile(places, config.experiment, arm_runs)
+    problems += check_volatile(places, config.experiment, arm_runs, records)
     return problems
 
 
@@ -246,18 +247,28 @@ def check_battery_counts(places: PublishPlaces, records: list[SampleRecord]) -> 
     return problems
 
 
-def check_volatile(places: PublishPlaces, experiment: str, arms: list[PublishedArm]) -> list[str]:
-    """The measurements: one per arm, consistent with arms.jsonl; performance.md from them;
-    environment.json a JSON object."""
+def check_volatile(
+    places: PublishPlaces, experiment: str, arms: list[PublishedArm], records: list[SampleRecord]
+) -> list[str]:
+    """The measurements: one per arm, consistent with arms.jsonl and its chunks with the
+    records; acceptance.json and performance.md from them; environment.json a JSON object."""
     problems: list[str] = []
     try:
         performance = read_jsonl(places.performance, ArmPerformance)
         stored = read_text(places.performance_report)
+        stored_acceptance = read_summary(places.acceptance)
         read_summary(places.environment)
     except TaisError as exc:
         return [str(exc)]
     problems += check_performance(str(places.performance), arms, performance)
-    derived = render_performance(experiment, performance)
+    problems += check_chunks(str(places.performance), performance, records)
+    try:
+        acceptance = acceptance_report(performance, records)
+    except TaisError as exc:
+        return [*problems, f"{places.performance}: {exc}"]
+    derived_acceptance = acceptance.model_dump(mode="json")
+    problems += diff_values(stored_acceptance, derived_acceptance, str(places.acceptance))
+    derived = render_performance(experiment, performance, acceptance)
     return problems + diff_lines(stored, derived, places.performance_report)
 
 

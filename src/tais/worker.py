@@ -11,10 +11,10 @@ from tais.backends.base import Backend
 from tais.config import Arm, arm_backend
 from tais.errors import EngineError, TaisError
 from tais.fit import choice_request
-from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm, resolved_engine
+from tais.generate import ERROR_PREFIX, Job, recover_arm, resolved_engine, task_chunks
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
-from tais.records import ArmRun, ChunkStat, Generation, Item, SpecCounters
+from tais.records import ArmRun, ChunkStat, Generation, Item, total_counters
 
 
 def score_chunk(backend: Backend, chunk: list[Item]) -> list[list[float] | None]:
@@ -50,7 +50,7 @@ def run_job(job: Job) -> None:
     places = RunPlaces(Path(job.run_root))
     arm = job.arm
     items = read_jsonl(Path(job.battery), Item)
-    chunks = chunked(items, job.engine.batch_size)
+    chunks = task_chunks(items, job.engine.batch_size)
     done = recover_arm(places, arm.name)
     resumed = bool(done)
     backend = get_backend(arm_backend(arm, job.engine))
@@ -98,6 +98,7 @@ def run_chunk(
     append_jsonl(places.generations(arm.name), gens)
     stat = ChunkStat(
         chunk=index,
+        task=chunk[0].task,
         n_items=len(chunk),
         n_tokens=sum(g.n_tokens for g in gens),
         wall_s=wall_s,
@@ -105,16 +106,6 @@ def run_chunk(
     )
     append_jsonl(places.chunks(arm.name), [stat])
     return stat
-
-
-def total_counters(stats: list[ChunkStat]) -> SpecCounters | None:
-    """The arm's counters; not reported if any chunk's were not (a partial sum would mislead)."""
-    total = SpecCounters()
-    for stat in stats:
-        if stat.counters is None:
-            return None
-        total = total.plus(stat.counters)
-    return total
 
 
 def write_arm_run(
@@ -147,6 +138,7 @@ def write_arm_run(
             else None
         ),
         resumed=resumed,
+        chunks=stats,
     )
     atomic_write_text(places.arm_run(arm.name), run.model_dump_json(indent=2) + "\n")
 

@@ -1,0 +1,132 @@
+"""verify re-derives acceptance by task and domain from the stored per-chunk counters.
+
+The volatile folder is written by the publish code into a tmp dir, then damaged on disk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tais.places import PublishPlaces
+from tais.publish import write_measurements
+from tais.records import ArmRun, PublishedArm, SampleRecord
+from tais.verify import check_volatile
+
+from .acceptance_support import arm_run, plain_chunks, records_of, spec_chunks, unreported_chunks
+
+
+@pytest.fixture(name="bundle")
+def bundle_fixture(tmp_path: Path) -> tuple[PublishPlaces, list[ArmRun], list[SampleRecord]]:
+    places = PublishPlaces(tmp_path / "exp")
+    runs = [
+        arm_run("plain", plain_chunks()),
+        arm_run("served", unreported_chunks()),
+        arm_run("spec", spec_chunks()),
+    ]
+    records = [r for run in runs for r in records_of(run)]
+    write_measurements(places, "exp", runs, records)
+    places.environment.write_text("{}\n")
+    return places, runs, records
+
+
+def problems_of(bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]]) -> list[str]:
+    places, runs, records = bundle
+    return check_volatile(places, "exp", [PublishedArm.of(r) for r in runs], records)
+
+
+def edit_json(path: Path, change: object) -> None:
+    data = json.loads(path.read_text())
+    change(data)  # type: ignore[operator]
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def edit_arm_line(path: Path, arm: str, change: object) -> None:
+    lines = []
+    for line in path.read_text().splitlines():
+        data = json.loads(line)
+        if data["arm"] == arm:
+            change(data)  # type: ignore[operator]
+        lines.append(json.dumps(data))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_as_written_it_passes(
+    bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
+) -> None:
+    assert problems_of(bundle) == []
+    stored = json.loads(bundle[0].acceptance.read_text())
+    assert stored["unit"] == "chunk"
+    assert [a["arm"] for a in stored["arms"]] == ["plain", "served", "spec"]
+
+
+def test_tampered_task_acceptance_is_named(
+    bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
+) -> None:
+    places = bundle[0]
+    edit_json(places.acceptance, lambda d: d["arms"][2]["tasks"]["advbench"].update(acceptance=0.5))
+    assert problems_of(bundle) == [
+        f"{places.acceptance}.arms[2].tasks.advbench.acceptance: stored 0.5, re-derived 0.4296875"
+    ]
+
+
+def test_tampered_comparison_is_named(
+    bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
+) -> None:
+    places = bundle[0]
+    edit_json(places.acceptance, lambda d: d["arms"][2]["comparison"].update(welch_p=0.01))
+    (problem,) = problems_of(bundle)
+    assert problem.startswith(f"{places.acceptance}.arms[2].comparison.welch_p: stored 0.01,")
+
+
+def test_zero_for_not_reported_is_caught(
+    bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
+) -> None:
+    places = bundle[0]
+    edit_json(places.acceptance, lambda d: d["arms"][1].update(reported=True))
+    assert problems_of(bundle) == [
+        f"{places.acceptance}.arms[1].reported: stored true, re-derived false"
+    ]
+
+
+def test_tampered_chunk_counter_moves_everything_derived_from_it(
+    bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
+) -> None:
+    places = bundle[0]
+    edit_arm_line(
+        places.performance, "spec", lambda d: d["chunks"][0]["counters"].update(accepted_tokens=31)
+    )
+    problems = problems_of(bundle)
+    assert (
+        f"{places.performance} spec.chunks: counters do not sum to the arm's counters" in problems
+    )
+    assert any(
+        p.startswith(f"{places.acceptance}.arms[2].tasks.advbench.acceptance: stored")
+        for p in problems
+    )
+    assert any(p.startswith(f"{places.performance_report}:") for p in problems)
+
+
+def test_chunk_moved_to_another_task_is_caught(
+    bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
+) -> None:
+    places = bundle[0]
+    edit_arm_line(places.performance, "spec", lambda d: d["chunks"][1].update(task="bbq"))
+    problems = problems_of(bundle)
+    assert any(
+        p.startswith(f"{places.performance} spec.chunks: items per task {{'advbench': 2, ")
+        for p in problems
+    ), problems
+
+
+def test_tampered_table_line_is_named(
+    bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
+) -> None:
+    places = bundle[0]
+    text = places.performance_report.read_text()
+    places.performance_report.write_text(text.replace("| spec | 0.430 |", "| spec | 0.431 |"))
+    (problem,) = problems_of(bundle)
+    assert problem.startswith(f"{places.performance_report}:")
+    assert "| spec | 0.431 |" in problem
