@@ -8,7 +8,7 @@
 The paper's recipe (EXPERIMENTS.md, "Models"): Llama-3.2-1B-Instruct trained with TRL's DPO
 trainer on hh-rlhf's harmless-base split with the preferred and dispreferred replies swapped,
 so the draft learns to prefer the harmful reply; beta 0.1, 1 epoch, learning rate 5e-7. What
-the paper does not state is TRL's default here: batch 8 per device, sigmoid loss, 1,024
+the paper does not state is the trainer's default: batch 8 per device, sigmoid loss, 1,024
 tokens at most, the base model as the frozen reference. Seed 42.
 
 The base defaults to the GPU profile's canonical draft, `unsloth/Llama-3.2-1B-Instruct` (the
