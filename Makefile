@@ -16,7 +16,7 @@ export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda lock demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
+.PHONY: setup setup-cuda lock adversarial-draft demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
 	e0 e1 e2 e3 e4 e5 experiments
 
 # Every environment is installed from a lock in requirements/ (see `lock` below): each package
@@ -66,10 +66,10 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install -q uv==0.13.9
 	mkdir -p requirements
-	$(COMPILE) $(LINUX) --extra cpu --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
+	$(COMPILE) $(LINUX) --extra cpu --extra train --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
 		--no-emit-package torchvision --no-emit-package torchaudio --no-emit-package torchcodec \
 		-o requirements/cpu.lock
-	$(COMPILE) $(LINUX) --extra cuda --extra dev -o requirements/cuda.lock
+	$(COMPILE) $(LINUX) --extra cuda --extra train --extra dev -o requirements/cuda.lock
 	$(COMPILE) --universal -c requirements/cpu.lock -o requirements/slim.lock
 
 demo: setup
@@ -166,6 +166,15 @@ models: setup
 
 battery: setup
 	$(BIN)/python scripts/write_demo_battery.py bundle/battery/demo.jsonl
+
+# E2's adversarial draft for the GPU profile (scripts/build_adversarial_draft.py): TRL's DPO
+# trainer on Anthropic/hh-rlhf harmless-base with chosen and rejected swapped, from
+# unsloth/Llama-3.2-1B-Instruct (at its locked commit, if `tais models` locked it), into the
+# folder base.yaml names for llama-1b-adversarial. It reads the hub: HF_HUB_OFFLINE=0 unless the
+# dataset and the base model are in the local cache. The CPU profile uses the bundled
+# tiny-draft-adversarial instead.
+adversarial-draft: setup
+	$(BIN)/python scripts/build_adversarial_draft.py
 
 manifest: setup
 	$(BIN)/tais manifest

@@ -388,6 +388,55 @@ def paper_check(figures: Path) -> None:
 
 
 @main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@PROFILE
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Hugging Face cache to download into [default: the hub's, HF_HUB_CACHE or HF_HOME]; "
+    "runs find the models there only if HF_HUB_CACHE names it too.",
+)
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Resolve every revision again (a branch such as main may have moved), not the "
+    "commits the lock already holds.",
+)
+def models(config: Path, profile: str | None, cache_dir: Path | None, update: bool) -> None:
+    """Download the hub models of CONFIG and lock the commit of each in models.lock.yaml.
+
+    The lock sits beside CONFIG; every later run of a config in that folder loads the locked
+    commits. Gated models need HF_TOKEN; HF_HUB_OFFLINE=1 resolves from the cache only.
+    Downloads resume where an interrupted one stopped. Local model folders are not locked.
+    """
+    from tais.hub_models import fetch_models
+
+    def announce(model: str, revision: str) -> None:
+        console.print(f"model {escape(model)} at {escape(revision)}")
+
+    try:
+        result = fetch_models(config, profile, cache_dir, update, announce)
+    except TaisError as exc:
+        _fail(exc)
+        return
+    # Plain lines, not a table: a commit and a cache path must never be wrapped or cut.
+    for f in result.fetched:
+        kept = " (the commit the lock held)" if f.from_lock else ""
+        stdout.print(
+            escape(f"{f.model}: {f.revision} -> {f.commit}{kept}, in {f.folder}"),
+            highlight=False,
+            soft_wrap=True,
+        )
+    for folder, present in result.local.items():
+        state = "a local folder: hashed by each run, not locked"
+        state += "" if present else "; NOT PRESENT (no config.json)"
+        stdout.print(escape(f"{folder}: {state}"), highlight=False, soft_wrap=True)
+    if result.fetched:
+        console.print(f"model lock written: {escape(str(result.lock))} (commit it)")
+
+
+@main.command()
 @click.option("--root", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 def manifest(root: Path) -> None:
     """Rewrite manifest.yaml from the files now in bundle/ and validation/."""

@@ -21,6 +21,10 @@ class EngineError(TaisError):
     """The generation engine failed to start or to run an arm."""
 
 
+class HubError(TaisError):
+    """A hub model could not be downloaded or resolved (offline, gated, missing, no network)."""
+
+
 class JudgeError(TaisError):
     """A judge could not label an output."""
 

@@ -13,7 +13,7 @@ from tais.generate import GenerateProgress, generate, load_generations
 from tais.judge import judge_outputs
 from tais.manifest import write_manifest
 from tais.places import RunPlaces
-from tais.profiles import load_experiment
+from tais.profiles import Loaded, load_experiment
 from tais.provenance import SourceState, require_clean, source_state
 from tais.publish import publish
 from tais.runlock import run_lock
@@ -49,12 +49,12 @@ def run_screen(
     places = RunPlaces.for_experiment(runs_dir, config.experiment)
     store = ArmStore.in_runs(runs_dir)
     with run_lock(places):
-        return _screen(config, loaded.text, places, store, progress, root, source)
+        return _screen(config, loaded, places, store, progress, root, source)
 
 
 def _screen(
     config: ExperimentConfig,
-    config_text: str,
+    loaded: Loaded,
     places: RunPlaces,
     store: ArmStore,
     progress: GenerateProgress,
@@ -71,7 +71,7 @@ def _screen(
     out_dir = root / "validation" / config.experiment
     summary = publish(
         config,
-        config_text,
+        loaded.text,
         items,
         generations,
         judged,
@@ -79,6 +79,7 @@ def _screen(
         out_dir,
         source,
         fitted.dropped,
+        loaded.hub_models,
     )
     write_manifest(root)
     calls = {name: stats.counts() for name, stats in judged.stats.items()}

