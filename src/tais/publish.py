@@ -37,7 +37,7 @@ from tais.records import (
     SampleRecord,
     TaskCount,
 )
-from tais.report import render_report
+from tais.report_files import report_files, volatile_files
 from tais.summary import Summary
 
 
@@ -175,7 +175,9 @@ def write_artifacts(
     counts: BatteryCounts,
     summary: Summary,
     env: dict[str, Any],
+    drawn: dict[str, str],
 ) -> None:
+    """`drawn`: report.md, report.html and the figures, by path relative to the run folder."""
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     places = PublishPlaces(staging)
@@ -186,7 +188,8 @@ def write_artifacts(
     write_jsonl(places.arms, [PublishedArm.of(run) for run in runs])
     atomic_write_text(places.battery, json.dumps(counts.model_dump(mode="json"), indent=2) + "\n")
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
-    atomic_write_text(places.report, render_report(summary))
+    for rel, text in sorted(drawn.items()):
+        atomic_write_text(staging / rel, text)
     performance = [ArmPerformance.of(run) for run in runs]
     write_jsonl(places.performance, performance)
     atomic_write_text(places.performance_report, render_performance(config_name, performance))
@@ -218,6 +221,10 @@ def publish(
     calls = {name: stats.counts() for name, stats in judged.stats.items()}
     env = environment(config, arm_runs, calls, records, source)
     counts = battery_counts(items, too_long)
+    drawn = {
+        **report_files(config, summary, divergences),
+        **volatile_files([ArmPerformance.of(r) for r in arm_runs]),
+    }
     write_artifacts(
         out_dir,
         config.experiment,
@@ -228,5 +235,6 @@ def publish(
         counts,
         summary,
         env,
+        drawn,
     )
     return summary
