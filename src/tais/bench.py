@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from tais.battery import build_battery
-from tais.bench_engine import BenchJob
+from tais.bench_engine import BenchJob, result_path
 from tais.bench_verify import synthetic_bundle, time_verify
 from tais.config import Arm, ExperimentConfig, JudgeSpec
 from tais.errors import ConfigError, EngineError
@@ -108,8 +108,8 @@ def bench_arm(
     with log.open("w", encoding="utf-8") as fh:
         done = subprocess.run(
             [sys.executable, "-m", "tais.bench_engine", str(job_path)],
-            stdout=subprocess.PIPE,
-            stderr=fh,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
             env=_worker_env(),
@@ -118,7 +118,7 @@ def bench_arm(
         text = log.read_text(encoding="utf-8", errors="replace").splitlines()
         said = [line[len(ERROR_PREFIX) :] for line in text if line.startswith(ERROR_PREFIX)]
         raise EngineError(f"bench arm {arm.name}: " + (said[-1] if said else "\n".join(text[-15:])))
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(result_path(job).read_text(encoding="utf-8"))
     raw = statistics.median(result["raw_s"])
     row = GenerationRow(
         arm=arm.name,

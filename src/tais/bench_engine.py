@@ -3,7 +3,8 @@
 In one engine, alternating: raw `vllm.LLM.chat` on every item at once, and the harness's own
 chunk loop (tais.worker.run_chunk: generate, read counters, score options, append to disk).
 Each repeat of the harness writes into a fresh run folder; the last one is kept for the judge
-measurement. Prints one JSON object on its last stdout line.
+measurement. The result goes to `result.json` in the job's work folder (the engine writes
+its own lines to stdout).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tais.backends.vllm_offline import VllmOfflineBackend
 from tais.config import Arm, Engine, Strict
 from tais.errors import TaisError
 from tais.generate import ERROR_PREFIX, chunked
-from tais.io import read_jsonl
+from tais.io import atomic_write_text, read_jsonl
 from tais.places import RunPlaces
 from tais.records import Item
 from tais.worker import run_chunk
@@ -30,6 +31,10 @@ class BenchJob(Strict):
     battery: str
     repeats: int
     work_dir: str
+
+
+def result_path(job: BenchJob) -> Path:
+    return Path(job.work_dir) / "result.json"
 
 
 def raw_chat(backend: VllmOfflineBackend, items: list[Item]) -> float:
@@ -90,7 +95,7 @@ def main(argv: list[str]) -> int:
     except TaisError as exc:
         print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
         return 2
-    print(json.dumps(result), flush=True)
+    atomic_write_text(result_path(job), json.dumps(result) + "\n")
     return 0
 
 
