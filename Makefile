@@ -16,7 +16,7 @@ export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda lock adversarial-draft demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
+.PHONY: setup setup-cuda lock bench adversarial-draft demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
 	e0 e1 e2 e3 e4 e5 experiments
 
 # Every environment is installed from a lock in requirements/ (see `lock` below): each package
@@ -139,6 +139,11 @@ test: setup
 
 test-all: setup
 	$(BIN)/pytest -m ""
+
+# Ratios of the harness to its floors (raw vLLM, reading the files, distinct outputs), measured
+# side by side in one run; written to runs/bench.json. `tais bench --help` shrinks it.
+bench: setup
+	$(BIN)/tais bench
 
 # A slim environment without vLLM or torch: verify must not need them.
 $(SLIM)/.tais-slim: requirements/slim.lock pyproject.toml

@@ -17,6 +17,7 @@ from tais.errors import TaisError, VerifyError
 from tais.summary import Summary
 
 if TYPE_CHECKING:
+    from tais.bench import BenchReport
     from tais.plan import Plan
 
 # `tais plan`'s default speeds: batched offline generation of a 1-3B model in float16 on one
@@ -448,6 +449,114 @@ def manifest(root: Path) -> None:
         _fail(exc)
         return
     console.print(f"manifest.yaml: {len(written.files)} files")
+
+
+def _fractions(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, ...]:
+    try:
+        found = tuple(float(x) for x in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give fractions such as 0.25,0.5,1") from None
+    if not found or any(not 0 < x <= 1 for x in found):
+        raise click.BadParameter(f"{value!r}: each fraction must lie in (0, 1]")
+    return found
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}"
+
+
+def _bench_tables(report: BenchReport) -> list[Table]:
+    gen = Table(title="generation: harness against raw vllm.LLM.chat (all items at once)")
+    for column in (
+        "arm",
+        "kind",
+        "items",
+        "raw (s)",
+        "harness (s)",
+        "its generate calls (s)",
+        "throughput ratio",
+        "generate-only ratio",
+    ):
+        gen.add_column(column)
+    for g in report.generation:
+        gen.add_row(
+            g.arm,
+            g.kind,
+            str(g.items),
+            _spread(g.raw_s),
+            _spread(g.harness_s),
+            _spread(g.harness_generate_s),
+            f"{g.ratio:.2f}",
+            f"{g.ratio_generate_only:.2f}",
+        )
+    ver = Table(title="verify against read + hash + parse of the same files")
+    for column in ("records", "verify (s)", "read+hash+parse (s)", "ratio"):
+        ver.add_column(column)
+    for v in report.verify:
+        ver.add_row(
+            f"{v.records:,}", _spread(v.verify_s), _spread(v.read_hash_parse_s), f"{v.ratio:.2f}"
+        )
+    judge = Table(title="judge requests against distinct (prompt, output) pairs")
+    for column in ("judge", "outputs", "distinct pairs", "requests", "ratio"):
+        judge.add_column(column)
+    for j in report.judging:
+        judge.add_row(
+            j.judge, str(j.outputs), str(j.distinct_pairs), str(j.requests), f"{j.ratio:.2f}"
+        )
+    return [t for t in (gen, ver, judge) if t.row_count]
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path), default=Path("bundle/configs/demo.yaml"))
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--records",
+    type=click.IntRange(min=1),
+    default=60849,
+    show_default=True,
+    help="Records of the largest synthetic bundle verify is timed on (the paper's size).",
+)
+@click.option(
+    "--fractions",
+    default="0.25,0.5,1",
+    show_default=True,
+    callback=_fractions,
+    help="Bundle sizes, as fractions of --records.",
+)
+@click.option(
+    "--template",
+    type=click.Path(path_type=Path),
+    default=Path("validation/demo"),
+    show_default=True,
+    help="The published run the synthetic bundles repeat.",
+)
+@click.option("--no-engine", is_flag=True, help="Skip generation and judging (no vLLM).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("runs/bench.json"), show_default=True
+)
+def bench(
+    config: Path,
+    repeats: int,
+    records: int,
+    fractions: tuple[float, ...],
+    template: Path,
+    no_engine: bool,
+    out: Path,
+) -> None:
+    """Time the harness against raw vLLM, verify against reading the files, and count judge
+    requests against distinct outputs; print the ratios and write them to --out."""
+    from tais.bench import run_bench
+    from tais.io import atomic_write_text
+
+    try:
+        report = run_bench(config, template, repeats, records, fractions, engine=not no_engine)
+    except TaisError as exc:
+        _fail(exc)
+        return
+    for table in _bench_tables(report):
+        stdout.print(table)
+    atomic_write_text(out, report.model_dump_json(indent=2) + "\n")
+    console.print(f"written: {out} ({report.machine}, {report.cores} cores)")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from tais.records import (
     SampleRecord,
     TaskCount,
 )
-from tais.report import render_report
+from tais.report_files import report_files, volatile_files
 from tais.summary import Summary
 
 
@@ -192,7 +192,9 @@ def write_artifacts(
     counts: BatteryCounts,
     summary: Summary,
     env: dict[str, Any],
+    drawn: dict[str, str],
 ) -> None:
+    """`drawn`: report.md, report.html and the figures, by path relative to the run folder."""
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     places = PublishPlaces(staging)
@@ -203,7 +205,8 @@ def write_artifacts(
     write_jsonl(places.arms, [PublishedArm.of(run) for run in runs])
     atomic_write_text(places.battery, json.dumps(counts.model_dump(mode="json"), indent=2) + "\n")
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
-    atomic_write_text(places.report, render_report(summary))
+    for rel, text in sorted(drawn.items()):
+        atomic_write_text(staging / rel, text)
     write_measurements(places, config_name, runs, records)
     atomic_write_text(places.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
     old = out_dir.with_name(f".{out_dir.name}.old")
@@ -234,6 +237,10 @@ def publish(
     calls = {name: stats.counts() for name, stats in judged.stats.items()}
     env = environment(config, arm_runs, calls, records, source, hub_models)
     counts = battery_counts(items, too_long)
+    drawn = {
+        **report_files(config, summary, divergences),
+        **volatile_files([ArmPerformance.of(r) for r in arm_runs]),
+    }
     write_artifacts(
         out_dir,
         config.experiment,
@@ -244,5 +251,6 @@ def publish(
         counts,
         summary,
         env,
+        drawn,
     )
     return summary

@@ -38,7 +38,12 @@ from tais.records import (
     PublishedArm,
     SampleRecord,
 )
-from tais.report import render_report
+from tais.report_files import (
+    REPORT_MD,
+    check_report_files,
+    check_volatile_files,
+    report_files,
+)
 from tais.summary import Summary
 
 T = TypeVar("T")
@@ -217,8 +222,11 @@ def verify_run(run_dir: Path) -> list[str]:
         return problems
     if stored is not None:
         problems += diff_values(stored, derived.model_dump(mode="json"), str(places.summary))
-    if report is not None:
-        problems += diff_lines(report, render_report(derived), places.report)
+    drawn = attempt(lambda: report_files(config, derived, divergences))
+    if report is not None and drawn is not None:
+        problems += diff_lines(report, drawn[REPORT_MD], places.report)
+    if drawn is not None:
+        problems += check_report_files(run_dir, drawn)
     problems += check_battery_counts(places, records)
     problems += check_volatile(places, config.experiment, arm_runs, records)
     return problems
@@ -269,6 +277,7 @@ def check_volatile(
     derived_acceptance = acceptance.model_dump(mode="json")
     problems += diff_values(stored_acceptance, derived_acceptance, str(places.acceptance))
     derived = render_performance(experiment, performance, acceptance)
+    problems += check_volatile_files(places.root, performance)
     return problems + diff_lines(stored, derived, places.performance_report)
 
 
