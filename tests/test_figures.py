@@ -160,3 +160,16 @@ def test_verify_passes_a_drawn_bundle_and_names_each_changed_figure(tmp_path: Pa
     assert f"{run_dir / 'volatile' / 'acceptance.svg'}: missing" in text
     assert f"{run_dir / 'report.html'}: differs" in text
     assert len(problems) == 4, problems
+
+
+def test_a_design_with_a_sweep_draws_rate_against_n() -> None:
+    from tais.run_figures import run_figures
+
+    from .test_sweep import e0_cpu, e0_summary
+
+    summary = e0_summary()
+    drawn = {d.path: d for d in run_figures(e0_cpu(), summary, [])}
+    svg = drawn["figures/n-sweep.svg"].svg
+    assert svg.startswith("<?xml") and svg == run_figures(e0_cpu(), summary, [])[-1].svg
+    # One line per sweep row: advbench and truthfulqa of the tiny pair's canonical group.
+    assert len(summary.sweeps) == 2 and svg.count("<path") > 10

@@ -77,7 +77,7 @@ def test_acceptance_points_to_the_volatile_measurements() -> None:
 
 def test_report_has_the_table_and_says_the_models_stand_in() -> None:
     report = render_report(e0_summary())
-    assert "## The paper's figures (E0)" in report
+    assert "## Reproduction of the paper's figures (E0)" in report
     assert "stand in for the paper's" in report
     assert "| e0-p1-llama-3b-advbench | .790 | 0.750 (9/12) | -0.040 |" in report
 

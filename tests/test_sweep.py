@@ -19,6 +19,7 @@ from tais.profiles import load_experiment, resolved_yaml
 from tais.publish import battery_counts
 from tais.records import Divergence, Item, Kind, Message, PublishedArm, SampleRecord
 from tais.report import render_report
+from tais.report_files import report_files
 from tais.summary import Summary
 from tais.verify import verify_run
 
@@ -279,7 +280,9 @@ def publish(tmp_path: Path) -> Path:
     counts = battery_counts(list(items.values()), None)
     (run / "battery.json").write_text(counts.model_dump_json())
     (run / "summary.json").write_text(json.dumps(summary.model_dump(mode="json"), indent=2))
-    (run / "report.md").write_text(render_report(summary), encoding="utf-8")
+    for rel, text in report_files(config, summary, divs).items():
+        (run / rel).parent.mkdir(parents=True, exist_ok=True)
+        (run / rel).write_text(text, encoding="utf-8")
     return run
 
 

@@ -238,7 +238,7 @@ def reproduction_section(summary: Summary) -> list[str]:
         return []
     lines = [
         "",
-        f"## The paper's figures ({table.experiment})",
+        f"## Reproduction of the paper's figures ({table.experiment})",
         "",
         "Each figure the paper or its technical report printed for this experiment "
         "(bundle/paper/figures.yaml) beside the same statistic in this run, with this run's "

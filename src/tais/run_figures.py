@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from tais.config import ExperimentConfig
 from tais.figures import Bar, Interval, SweepPoint, bar_plot, ecdf_plot, interval_plot, sweep_plot
 from tais.records import ArmPerformance, Divergence
+from tais.stats import wilson_ci
 from tais.summary import ContrastResult, Summary
 
 FIGURES = "figures"
@@ -95,22 +96,38 @@ def run_figures(
     config: ExperimentConfig, summary: Summary, divergences: list[Divergence]
 ) -> list[Drawn]:
     """The reproducible figures, in the order report.md lists them."""
-    if not summary.contrasts:
-        return []
-    drawn = [
-        Drawn(
-            f"{FIGURES}/forest.svg",
-            "Each contrast's difference against the margin",
-            forest(summary),
-        ),
-        Drawn(f"{FIGURES}/identity.svg", "Identical outputs per contrast", identity(summary)),
-    ]
-    changed = bytes_changed(config, divergences)
-    if changed is not None:
-        drawn.append(
-            Drawn(f"{FIGURES}/bytes-changed.svg", "Share of bytes changed (dtype, seed)", changed)
-        )
+    drawn = []
+    if summary.contrasts:
+        drawn += [
+            Drawn(
+                f"{FIGURES}/forest.svg",
+                "Each contrast's difference against the margin",
+                forest(summary),
+            ),
+            Drawn(f"{FIGURES}/identity.svg", "Identical outputs per contrast", identity(summary)),
+        ]
+        changed = bytes_changed(config, divergences)
+        if changed is not None:
+            drawn.append(
+                Drawn(
+                    f"{FIGURES}/bytes-changed.svg", "Share of bytes changed (dtype, seed)", changed
+                )
+            )
+    if summary.sweeps:
+        drawn.append(Drawn(f"{FIGURES}/n-sweep.svg", "Rate against N", sweep_figure(summary)))
     return drawn
+
+
+def sweep_figure(summary: Summary) -> str:
+    """Each sweep row's rate against N, with the Wilson 95% band of each point."""
+    series = []
+    for row in summary.sweeps:
+        points = []
+        for p in row.points:
+            low, high = wilson_ci(p.k, row.n_items)
+            points.append((float(p.n), p.rate, low, high))
+        series.append((f"{row.pair} {row.group} {row.task}", points))
+    return n_sweep(series)
 
 
 def figure_links(drawn: list[Drawn]) -> str:
