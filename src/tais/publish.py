@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import platform
 import shutil
 from collections import Counter
@@ -162,6 +163,8 @@ def environment(
         "engine_versions": {r.arm: r.versions for r in arm_runs},
         "judge_calls_this_run": judge_calls,
         "judges": judge_provenance(records),
+        # Set by the Dockerfile: the base image as built (tag@digest when built by `make image`).
+        "image": os.environ.get("TAIS_BASE_IMAGE", "not run in the TAIS image"),
     }
 
 
