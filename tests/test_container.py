@@ -9,6 +9,7 @@ Python exactly as the Dockerfile sets them up.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -251,3 +252,37 @@ def test_tais_help_in_the_image() -> None:
     assert done.returncode == 0, done.stderr
     for command in ("run", "verify", "plan"):
         assert re.search(rf"^\s+{command}\b", done.stdout, re.M), command
+
+
+# -- the guide's item-by-item comparison -------------------------------------------------------
+
+
+def compare_records(published: Path, rerun: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "compare_records.py"), str(published), str(rerun)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_compare_records_matches_items_by_arm_and_id(tmp_path: Path) -> None:
+    published = ROOT / "validation" / "demo" / "records.jsonl"
+    lines = published.read_text(encoding="utf-8").splitlines()
+    # A re-run writes its records in its own order: matching is by key, not by line.
+    shuffled = tmp_path / "same.jsonl"
+    shuffled.write_text("\n".join(reversed(lines)) + "\n", encoding="utf-8")
+    same = compare_records(published, shuffled)
+    assert same.returncode == 0, same.stdout
+    assert same.stdout.strip().splitlines()[-1] == "identical"
+
+    changed = [json.loads(line) for line in lines[:-1]]  # the last item is missing
+    changed[0]["output_sha256"] = "0" * 64
+    rerun = tmp_path / "rerun.jsonl"
+    rerun.write_text("".join(json.dumps(r) + "\n" for r in changed), encoding="utf-8")
+    done = compare_records(published, rerun)
+    assert done.returncode == 1
+    first, last = json.loads(lines[0]), json.loads(lines[-1])
+    assert f"{first['arm']} {first['item_id']}: output differ" in done.stdout
+    assert f"{last['arm']} {last['item_id']}: only in {published}" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "2 item(s) differ"
