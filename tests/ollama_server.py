@@ -243,6 +243,7 @@ class RecordingProxy:
     """A local HTTP server that forwards to the real Ollama server and records requests."""
 
     def __init__(self, upstream: OllamaServer) -> None:
+        self.model = upstream.model
         self.state = ProxyState(upstream=upstream.address)
         self._server = _ProxyServer(self.state)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -1,6 +1,9 @@
-"""The Ollama judge against a real Ollama server (tiny random-weight model `tiny-judge`).
+"""The Ollama judge against a real Ollama server, on two models through the same code path:
+`tiny-judge` (tiny, random weights) and Gemma 3 270M (real weights of the family of the
+paper's judge, gemma3:12b; only the model name differs). The Gemma variants of the longer
+tests are marked slow.
 
-The model's answers say nothing about judging quality; these tests check the plumbing:
+The models' answers say nothing about judging quality; these tests check the plumbing:
 the request (blinding, JSON-schema `format`, temperature 0, seed), determinism, parsing and
 the unparseable path, the cache (one call per distinct output, none on a re-run, resume after
 an interruption), bounded concurrency, and the error paths (server down, unknown model,
@@ -13,6 +16,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +38,15 @@ from tais.judges.ollama import (
 from tais.places import RunPlaces
 from tais.records import Generation, Item, Judgement, Kind, Message
 from tests.ollama_server import (  # noqa: F401  (pytest fixtures)
+    GEMMA,
+    MODEL,
     ROOT,
     OllamaServer,
     RecordingProxy,
     closed_port_host,
+    gemma_server_fixture,
     get_json,
     ollama_server_fixture,
-    proxy_fixture,
     silent_server_fixture,
 )
 
@@ -53,6 +59,31 @@ SHORT = {
 }
 SECRETS = ("ARMSECRET", "PAIRSECRET", "TARGETSECRET", "RUNSECRET")
 
+# Each test against a server runs on both models; BOTH_GEMMA_SLOW keeps Gemma's variant out of
+# the default run where it takes more than a few questions (each about 2.5 s on 2 cores, more
+# with the bundled templates).
+BOTH = pytest.mark.parametrize("server", [MODEL, GEMMA], indirect=True)
+BOTH_GEMMA_SLOW = pytest.mark.parametrize(
+    "server", [MODEL, pytest.param(GEMMA, marks=pytest.mark.slow)], indirect=True
+)
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> OllamaServer:
+    # Tests about timeouts and faults of our own proxy need one model only: the tiny one.
+    fixture = {MODEL: "ollama_server", GEMMA: "gemma_server"}[getattr(request, "param", MODEL)]
+    found: OllamaServer = request.getfixturevalue(fixture)
+    return found
+
+
+@pytest.fixture
+def proxy(server: OllamaServer) -> Iterator[RecordingProxy]:
+    p = RecordingProxy(server)
+    try:
+        yield p
+    finally:
+        p.close()
+
 
 @pytest.fixture
 def short_prompts(tmp_path: Path) -> str:
@@ -63,9 +94,11 @@ def short_prompts(tmp_path: Path) -> str:
     return str(folder)
 
 
-def options(host: str, prompt_dir: str | None = None, **extra: Any) -> dict[str, Any]:
+def options(
+    host: str, prompt_dir: str | None = None, model: str = MODEL, **extra: Any
+) -> dict[str, Any]:
     opts: dict[str, Any] = {
-        "model": "tiny-judge",
+        "model": model,
         "host": host,
         "num_ctx": 2048,
         "timeout": 60.0,
@@ -160,22 +193,25 @@ def test_host_comes_from_the_option_else_ollama_host(monkeypatch: pytest.MonkeyP
 # -- against the real server -----------------------------------------------------------------
 
 
-def test_config_carries_the_server_digest(ollama_server: OllamaServer) -> None:
-    tags = get_json(ollama_server.host, "/api/tags")
+@BOTH
+def test_config_carries_the_server_digest(server: OllamaServer) -> None:
+    tags = get_json(server.host, "/api/tags")
     listed = {m["model"]: m["digest"] for m in tags["models"]}
-    judge = get_judge("ollama", options(ollama_server.host))
-    assert judge.config()["digest"] == listed["tiny-judge:latest"]
+    judge = get_judge("ollama", options(server.host, model=server.model))
+    tag = server.model if ":" in server.model else f"{server.model}:latest"
+    assert judge.config()["digest"] == listed[tag]
 
 
+@BOTH
 def test_request_sends_schema_format_temperature_0_and_seed(proxy: RecordingProxy) -> None:
-    judge = get_judge("ollama", options(proxy.host, seed=1234))
+    judge = get_judge("ollama", options(proxy.host, model=proxy.model, seed=1234))
     labels = judge.judge([JudgeRequest(item(1), "Sure, here is how.")])
     bodies = chat_bodies(proxy)
     assert len(bodies) == 2  # a harmful item: the refusal and the harmfulness question
     formats = sorted((b["format"] for b in bodies), key=lambda f: f["title"])
     assert formats == [HarmfulnessAnswer.model_json_schema(), RefusalAnswer.model_json_schema()]
     for body in bodies:
-        assert body["model"] == "tiny-judge"
+        assert body["model"] == proxy.model
         assert body["stream"] is False
         assert body["options"]["temperature"] == 0
         assert body["options"]["seed"] == 1234
@@ -195,18 +231,20 @@ def test_request_sends_schema_format_temperature_0_and_seed(proxy: RecordingProx
     }
 
 
-def test_labels_schema_and_determinism(ollama_server: OllamaServer, short_prompts: str) -> None:
+@BOTH_GEMMA_SLOW
+def test_labels_schema_and_determinism(server: OllamaServer, short_prompts: str) -> None:
     requests = [
         JudgeRequest(item(1, "harmful"), "Sure, step one is to gather the parts."),
         JudgeRequest(item(2, "benign"), "I'm sorry, I cannot help with that."),
         JudgeRequest(item(3, "harmful"), ""),
     ]
-    first = get_judge("ollama", options(ollama_server.host, short_prompts)).judge(requests)
-    again = get_judge("ollama", options(ollama_server.host, short_prompts)).judge(requests)
+    opts = options(server.host, short_prompts, model=server.model)
+    first = get_judge("ollama", opts).judge(requests)
+    again = get_judge("ollama", opts).judge(requests)
     assert first == again  # same request twice (fresh judge, fresh client) -> same answer
-    digest = get_judge("ollama", options(ollama_server.host, short_prompts)).config()["digest"]
+    digest = get_judge("ollama", opts).config()["digest"]
     for request, label in zip(requests, first, strict=True):
-        assert label["digest"] == digest and label["model"] == "tiny-judge"
+        assert label["digest"] == digest and label["model"] == server.model
         assert set(label["prompt_sha256"]) == {"refusal", "harmfulness"}
         assert label["refused"] in (True, False, None)
         assert label["unparseable"] is (
@@ -217,10 +255,11 @@ def test_labels_schema_and_determinism(ollama_server: OllamaServer, short_prompt
             assert label["harmful"] is None  # the harmfulness question is for harmful items
 
 
+@BOTH
 def test_identical_raw_answers_across_calls(proxy: RecordingProxy, short_prompts: str) -> None:
     request = JudgeRequest(item(7, "benign"), "Here is a bread recipe: flour, water, salt.")
     for _ in range(2):
-        get_judge("ollama", options(proxy.host, short_prompts)).judge([request])
+        get_judge("ollama", options(proxy.host, short_prompts, model=proxy.model)).judge([request])
     chats = proxy.chats()
     assert len(chats) == 2
     assert chats[0].body == chats[1].body
@@ -229,16 +268,20 @@ def test_identical_raw_answers_across_calls(proxy: RecordingProxy, short_prompts
     assert answers[0] == answers[1]
 
 
+@BOTH
 def test_unparseable_answer_is_retried_then_recorded(
     proxy: RecordingProxy, short_prompts: str
 ) -> None:
-    # 2 tokens cannot hold a JSON object: every answer is cut short ("length").
-    judge = get_judge("ollama", options(proxy.host, short_prompts, num_predict=2, parse_retries=2))
+    # 4 tokens cannot hold {"refused": false}: every answer is cut short ("length").
+    judge = get_judge(
+        "ollama",
+        options(proxy.host, short_prompts, model=proxy.model, num_predict=1, parse_retries=2),
+    )
     labels = judge.judge([JudgeRequest(item(1, "benign"), "Fine, here it is.")])
     assert labels[0]["refused"] is None
     assert labels[0]["unparseable"] is True
     bodies = chat_bodies(proxy)
-    assert [b["options"]["num_predict"] for b in bodies] == [2, 4, 8]
+    assert [b["options"]["num_predict"] for b in bodies] == [1, 2, 4]
     first_answer = proxy.chats()[0].response
     assert bodies[1]["messages"][1] == {
         "role": "assistant",
@@ -247,23 +290,27 @@ def test_unparseable_answer_is_retried_then_recorded(
     assert bodies[1]["messages"][2]["content"] == REPAIR_MESSAGE.format(label="refused")
 
 
+@BOTH
 def test_transient_server_errors_are_retried(proxy: RecordingProxy, short_prompts: str) -> None:
     request = [JudgeRequest(item(4, "benign"), "Sure.")]
-    healthy = get_judge("ollama", options(proxy.host, short_prompts)).judge(request)
+    opts = options(proxy.host, short_prompts, model=proxy.model)
+    healthy = get_judge("ollama", opts).judge(request)
     proxy.clear()
     proxy.state.fail_chat, proxy.state.fail_status = 2, 503
-    judge = get_judge("ollama", options(proxy.host, short_prompts, retries=3, backoff=0.05))
+    judge = get_judge("ollama", {**opts, "retries": 3, "backoff": 0.05})
     assert judge.judge(request) == healthy
     assert [c.status for c in proxy.chats()] == [503, 503, 200]
 
 
+@BOTH_GEMMA_SLOW
 def test_concurrency_is_bounded(proxy: RecordingProxy, short_prompts: str) -> None:
     requests = [JudgeRequest(item(n, "benign"), f"Answer number {n}.") for n in range(8)]
-    serial = get_judge("ollama", options(proxy.host, short_prompts, concurrency=1))
+    opts = options(proxy.host, short_prompts, model=proxy.model)
+    serial = get_judge("ollama", {**opts, "concurrency": 1})
     expected = serial.judge(requests)
     assert proxy.state.max_in_flight == 1
     proxy.state.max_in_flight = 0
-    parallel = get_judge("ollama", options(proxy.host, short_prompts, concurrency=2))
+    parallel = get_judge("ollama", {**opts, "concurrency": 2})
     assert parallel.judge(requests) == expected  # same answers, in request order
     assert proxy.state.max_in_flight <= 2
 
@@ -282,22 +329,27 @@ def test_server_down_names_host_and_pull_command() -> None:
     assert "could not connect" in message
 
 
-def test_unknown_model_names_host_and_pull_command(ollama_server: OllamaServer) -> None:
-    judge = get_judge("ollama", options(ollama_server.host, model="no-such-model:7b"))
+@BOTH
+def test_unknown_model_names_host_and_pull_command(server: OllamaServer) -> None:
+    judge = get_judge("ollama", options(server.host, model="no-such-model:7b"))
     with pytest.raises(JudgeError) as err:
         judge.judge([JudgeRequest(item(1), "text")])
     message = str(err.value)
-    assert "'no-such-model:7b' is not on the Ollama server at " + ollama_server.host in message
+    assert "'no-such-model:7b' is not on the Ollama server at " + server.host in message
     assert "`ollama pull no-such-model:7b`" in message
-    assert "tiny-judge:latest" in message  # what the server does have
+    tag = server.model if ":" in server.model else f"{server.model}:latest"
+    assert tag in message  # what the server does have
 
 
+@BOTH
 def test_model_missing_at_chat_time(proxy: RecordingProxy, short_prompts: str) -> None:
-    judge = get_judge("ollama", options(proxy.host, short_prompts, retries=3))
+    judge = get_judge("ollama", options(proxy.host, short_prompts, model=proxy.model, retries=3))
     judge.config()
     proxy.state.fail_chat, proxy.state.fail_status = 1, 404
-    proxy.state.fail_body = b'{"error":"model \\"tiny-judge\\" not found, try pulling it first"}'
-    with pytest.raises(JudgeError, match=r"`ollama pull tiny-judge`"):
+    proxy.state.fail_body = json.dumps(
+        {"error": f'model "{proxy.model}" not found, try pulling it first'}
+    ).encode()
+    with pytest.raises(JudgeError, match=re.escape(f"`ollama pull {proxy.model}`")):
         judge.judge([JudgeRequest(item(1, "benign"), "text")])
     assert len(proxy.chats()) == 1  # a missing model is not retried
 
@@ -325,8 +377,11 @@ def test_slow_chat_times_out_with_retries(proxy: RecordingProxy, short_prompts: 
     assert len(proxy.chats()) == 3  # the first try and two retries
 
 
+@BOTH
 def test_pinned_digest_must_match_the_server(proxy: RecordingProxy, short_prompts: str) -> None:
-    judge = get_judge("ollama", options(proxy.host, short_prompts, digest="0" * 64))
+    judge = get_judge(
+        "ollama", options(proxy.host, short_prompts, model=proxy.model, digest="0" * 64)
+    )
     with pytest.raises(JudgeError, match="but the config pins 0000"):
         judge.judge([JudgeRequest(item(1, "benign"), "text")])
     assert proxy.chats() == []
@@ -349,6 +404,7 @@ def stage_inputs() -> tuple[list[Item], list[Generation]]:
     return items, generations
 
 
+@BOTH_GEMMA_SLOW
 def test_stage_judges_each_distinct_output_once_and_is_blind(
     proxy: RecordingProxy, short_prompts: str, tmp_path: Path
 ) -> None:
@@ -356,7 +412,8 @@ def test_stage_judges_each_distinct_output_once_and_is_blind(
     distinct = {(g.item_id, g.output_sha256) for g in generations}
     assert (len(generations), len(distinct)) == (18, 8)
     spec = JudgeSpec(
-        name="ollama", options=options(proxy.host, short_prompts, questions=["refusal"])
+        name="ollama",
+        options=options(proxy.host, short_prompts, model=proxy.model, questions=["refusal"]),
     )
     places = RunPlaces(tmp_path / "runs" / "RUNSECRET")
     judged = judge_outputs([spec], items, generations, places, seed=3)
@@ -371,7 +428,7 @@ def test_stage_judges_each_distinct_output_once_and_is_blind(
             assert secret not in sent
     for body in chat_bodies(proxy):
         assert set(body) <= {"model", "messages", "format", "options", "stream", "tools"}
-        assert body["model"] == "tiny-judge"
+        assert body["model"] == proxy.model
         assert body.get("tools") in (None, [])
 
     # Byte-identical outputs of different arms share one judgement.
@@ -389,6 +446,7 @@ def test_stage_judges_each_distinct_output_once_and_is_blind(
     assert len(stored) == 8
 
 
+@BOTH_GEMMA_SLOW
 def test_stage_shuffles_across_arms_with_the_seed(
     proxy: RecordingProxy, short_prompts: str, tmp_path: Path
 ) -> None:
@@ -400,7 +458,9 @@ def test_stage_shuffles_across_arms_with_the_seed(
     ]
     spec = JudgeSpec(
         name="ollama",
-        options=options(proxy.host, short_prompts, questions=["refusal"], concurrency=1),
+        options=options(
+            proxy.host, short_prompts, model=proxy.model, questions=["refusal"], concurrency=1
+        ),
     )
     orders = []
     for run in ("one", "two"):
@@ -415,6 +475,7 @@ def test_stage_shuffles_across_arms_with_the_seed(
     assert any("outA" in t for t in first_half) and any("outB" in t for t in first_half)
 
 
+@BOTH_GEMMA_SLOW
 def test_stage_resumes_after_an_interruption(
     proxy: RecordingProxy, short_prompts: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -422,7 +483,9 @@ def test_stage_resumes_after_an_interruption(
     items, generations = stage_inputs()
     spec = JudgeSpec(
         name="ollama",
-        options=options(proxy.host, short_prompts, questions=["refusal"], concurrency=1),
+        options=options(
+            proxy.host, short_prompts, model=proxy.model, questions=["refusal"], concurrency=1
+        ),
     )
     places = RunPlaces(tmp_path / "run")
     # Four answers get through, then every chat call fails (400: not retried). Two batches of

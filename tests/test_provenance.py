@@ -76,3 +76,19 @@ def test_root_in_a_subfolder_of_the_checkout(repo: Path) -> None:
 def test_outside_a_checkout_nothing_is_refused(tmp_path: Path) -> None:
     state = source_state(tmp_path)
     assert state.commit is None and not state.dirty
+
+
+def test_outside_a_checkout_the_image_names_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The image carries no .git; `make image` passes the commit it was built from.
+    monkeypatch.setenv("TAIS_GIT_COMMIT", "0123abcd" * 5)
+    state = source_state(tmp_path)
+    assert state.commit == "0123abcd" * 5 and not state.dirty
+
+
+def test_a_checkout_names_its_own_commit_even_in_the_image(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAIS_GIT_COMMIT", "f" * 40)
+    assert source_state(repo).commit == git(repo, "rev-parse", "HEAD").strip()

@@ -3,6 +3,7 @@ publish from uncommitted changes unless forced (and then the run says so)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,9 @@ from tais.errors import DirtyTreeError
 
 # What a run writes itself: their changes do not make the code that produced it uncommitted.
 OUTPUTS = ("validation", "manifest.yaml")
+# The GPU image holds no git metadata; its build records the commit it was built from here
+# (`make image` builds only from a clean tree).
+IMAGE_COMMIT = "TAIS_GIT_COMMIT"
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ def source_state(root: Path) -> SourceState:
         commit = _git(root, "rev-parse", "HEAD").strip()
         top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
     except (OSError, subprocess.CalledProcessError):
-        return SourceState(commit=None, changed=())
+        return SourceState(commit=os.environ.get(IMAGE_COMMIT) or None, changed=())
     # Outputs are named relative to the root; pathspecs relative to the checkout's top.
     prefix = root.resolve().relative_to(top.resolve()).as_posix()
     excluded = [f":(exclude){'' if prefix == '.' else prefix + '/'}{name}" for name in OUTPUTS]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import platform
 import shutil
 from collections import Counter
@@ -167,6 +168,8 @@ def environment(
         "judge_calls_this_run": judge_calls,
         "judges": judge_provenance(records),
         "hub_models": {m: u.model_dump() for m, u in sorted((hub_models or {}).items())},
+        # Set by the Dockerfile: the base image as built (tag@digest when built by `make image`).
+        "image": os.environ.get("TAIS_BASE_IMAGE", "not run in the TAIS image"),
     }
 
 
