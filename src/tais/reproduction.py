@@ -264,9 +264,13 @@ def reproduction_section(summary: Summary) -> list[str]:
             else ""
         )
         inside = {True: "yes", False: "no", None: ""}[row.inside]
-        difference = f"{row.difference:+.3f}" if row.difference is not None else ""
+        counted = row.statistic in ("generations", "tost_passes")
+        difference = ""
+        if row.difference is not None:
+            difference = f"{row.difference:+,.0f}" if row.statistic == "generations" else ""
+            difference = difference or f"{row.difference:+.3f}"
         shown = row.this_run_text or "—"
-        if row.this_run is not None and "/" in shown:
+        if row.this_run is not None and "/" in shown and not counted:
             shown = f"{row.this_run:.3f} ({shown})"
         cells = [row.figure, row.printed, shown, difference, interval, inside, row.note]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
