@@ -66,10 +66,10 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install -q uv==0.13.9
 	mkdir -p requirements
-	$(COMPILE) $(LINUX) --extra cpu --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
+	$(COMPILE) $(LINUX) --extra cpu --extra ray --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
 		--no-emit-package torchvision --no-emit-package torchaudio --no-emit-package torchcodec \
 		-o requirements/cpu.lock
-	$(COMPILE) $(LINUX) --extra cuda --extra dev -o requirements/cuda.lock
+	$(COMPILE) $(LINUX) --extra cuda --extra ray --extra dev -o requirements/cuda.lock
 	$(COMPILE) --universal -c requirements/cpu.lock -o requirements/slim.lock
 
 demo: setup

@@ -111,8 +111,8 @@ def test_every_imported_package_is_declared() -> None:
 @pytest.mark.parametrize(
     ("lock", "groups"),
     [
-        ("cpu.lock", ("core", "cpu", "dev")),
-        ("cuda.lock", ("core", "cuda", "dev")),
+        ("cpu.lock", ("core", "cpu", "ray", "dev")),
+        ("cuda.lock", ("core", "cuda", "ray", "dev")),
         ("slim.lock", ("core",)),
     ],
 )
