@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 from rich.console import Console
@@ -132,6 +132,20 @@ LIMIT = click.option(
     help="Publish even with uncommitted changes outside validation/; recorded in "
     "volatile/environment.json.",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Where arms run: local (one at a time here) or ray (side by side on a Ray cluster) "
+    "[default: the config's engine.executor, else local].",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="The Ray cluster to run on (e.g. 10.0.0.1:6379, as `ray start --head` prints) "
+    "[default: Ray's own choice: RAY_ADDRESS, else the cluster last started on this "
+    "machine, else a new one here].",
+)
 def run(
     config: Path,
     profile: str | None,
@@ -139,6 +153,8 @@ def run(
     runs_dir: Path,
     root: Path,
     allow_dirty: bool,
+    executor: Literal["local", "ray"] | None,
+    address: str | None,
 ) -> None:
     """Run the whole screen for the experiment CONFIG (YAML).
 
@@ -166,6 +182,8 @@ def run(
                 allow_dirty=allow_dirty,
                 profile=profile,
                 limit=limit,
+                executor=executor,
+                address=address,
             )
     except TaisError as exc:
         _fail(exc)
