@@ -14,8 +14,8 @@ COPY validation ./validation
 COPY tests ./tests
 COPY scripts ./scripts
 
-# vLLM comes from the base image; install TAIS and the dev tools only.
-RUN pip install --no-cache-dir -e ".[dev]" && tais --version
+# vLLM comes from the base image; install TAIS, the dev tools and Ray (`--executor ray`).
+RUN pip install --no-cache-dir -e ".[dev,ray]" && tais --version
 
 ENTRYPOINT ["tais"]
 CMD ["--help"]
