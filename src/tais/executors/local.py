@@ -1,8 +1,5 @@
-"""The default executor: each arm in its own engine process on this machine, one at a time.
-
-The first arm that fails stops the run: the arms after it would compete for the same
-machine's memory with nothing to gain before the failure is fixed.
-"""
+"""The default executor: each arm in its own engine process on this machine, one at a time
+(tais.generate.run_arm). The first arm that fails stops the run; the next run resumes it."""
 
 from __future__ import annotations
 
