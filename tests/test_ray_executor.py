@@ -1,8 +1,7 @@
 """The ray executor on a real Ray cluster on this machine (2 CPUs, no GPU).
 
 The demo's kinds of arms on a slice of its battery give the local executor's records byte for
-byte;
-a worker killed mid-arm fails that arm alone (named with its node), and the next run
+byte; a worker killed mid-arm fails that arm alone (named with its node), and the next run
 completes it; a driver killed mid-run leaves whole chunks, and the next run completes it.
 """
 
