@@ -13,17 +13,23 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tais.arm_store import ArmStore
 from tais.backends.vllm_server import server_command
 from tais.benchmarks.registry import DATA_DIR_ENV
 from tais.cli import main
 from tais.config import Engine, Serve, arm_tensor_parallel, parse_config
 from tais.errors import ConfigError
-from tais.generate import arm_fingerprint, resolved_engine
+from tais.executors.local import LocalExecutor
+from tais.generate import arm_fingerprint, generate, resolved_engine
+from tais.io import read_jsonl
+from tais.places import RunPlaces
 from tais.plan import make_plan, makespan
 from tais.profiles import load_experiment
+from tais.records import Generation
 
 from .conftest import DEMO_CONFIG, ROOT
-from .engine_support import demo_config, demo_data
+from .engine_support import QuietProgress, demo_config, demo_data
+from .test_arm_store import ITEMS, arm, generated
 
 E1 = ROOT / "bundle" / "configs" / "experiments" / "e1.yaml"
 
@@ -126,3 +132,30 @@ def test_an_address_without_the_ray_executor_is_a_message() -> None:
     assert "Traceback" not in result.output
     result = CliRunner().invoke(main, ["run", str(DEMO_CONFIG), "--executor", "slurm"])
     assert result.exit_code == 2 and "'slurm' is not one of 'local', 'ray'" in result.output
+
+
+def test_an_arm_the_same_as_one_run_here_is_copied_once_that_one_is_done(tmp_path: Path) -> None:
+    """Arms wait for the executor together; a second arm with the same output key still waits
+    for the first and is copied, not generated twice. No engine: `a` is already on disk."""
+    data = demo_data()
+    data["experiment"] = "twice"
+    data["arms"] = [arm(n, "tiny").model_dump(mode="json") for n in ("a", "b")]
+    data["contrasts"] = []
+    config = parse_config(data)
+    places = RunPlaces(tmp_path / "twice")
+    generated(places, config.arms[0], config.engine)
+    store = ArmStore(tmp_path / "_arms")
+
+    reused: list[tuple[str, str]] = []
+
+    class Recording(QuietProgress):
+        def arm_reused(self, arm: str, origin: str) -> None:
+            reused.append((arm, origin))
+
+        def arm_started(self, arm: str, total: int, done: int) -> None:
+            raise AssertionError(f"the engine was started for arm {arm}")
+
+    runs = generate(config, ITEMS, places, Recording(), store, LocalExecutor())
+    assert reused == [("b", "twice/a")]
+    assert runs["b"].reused_from == "twice/a"
+    assert read_jsonl(places.generations("b"), Generation)[0].arm == "b"
