@@ -81,10 +81,10 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install -q uv==0.13.9
 	mkdir -p requirements
-	$(COMPILE) --python-version 3.11 $(LINUX) --extra cpu --extra train --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
+	$(COMPILE) --python-version 3.11 $(LINUX) --extra cpu --extra train --extra ray --extra dev $(foreach f,$(TORCH_CPU_WHEELS),--find-links $(f)) \
 		--no-emit-package torchvision --no-emit-package torchaudio --no-emit-package torchcodec \
 		-o requirements/cpu.lock
-	$(COMPILE) --python-version $(CUDA_PYTHON) $(LINUX) --extra cuda --extra train --extra dev \
+	$(COMPILE) --python-version $(CUDA_PYTHON) $(LINUX) --extra cuda --extra train --extra ray --extra dev \
 		-o requirements/cuda.lock
 	$(COMPILE) --python-version 3.11 --universal -c requirements/cpu.lock -o requirements/slim.lock
 
@@ -136,6 +136,8 @@ paper-tiny: setup
 #                    `nvidia-smi -L` lists a GPU, else cpu (the choice is printed first)
 #   LIMIT=N          at most N items per task (published as <exp>-<profile>-limitN)
 #   DRY_RUN=1        `tais plan` only: arms, items, generations, models, time and disk
+#   GPUS=N           with DRY_RUN: the wall time on N GPUs
+#   EXECUTOR=ray     arms side by side on a Ray cluster (ADDRESS=host:port, else Ray's default)
 # Reads TAIS_DATA_DIR (a local mirror) if set, else the Hugging Face hub (needs
 # HF_HUB_OFFLINE=0, as do the GPU profile's models until they are in the local cache).
 EXPERIMENTS := e0 e1 e2 e3 e4 e5
@@ -152,9 +154,12 @@ define run_experiments
 for exp in $(1); do \
 	config=bundle/configs/experiments/$$exp.yaml; \
 	if [ -n "$(DRY_RUN)" ]; then \
-		$(BIN)/tais plan $$config --profile $$profile $(if $(LIMIT),--limit $(LIMIT)) || exit 1; \
+		$(BIN)/tais plan $$config --profile $$profile $(if $(LIMIT),--limit $(LIMIT)) \
+			$(if $(GPUS),--gpus $(GPUS)) || exit 1; \
 	else \
-		$(BIN)/tais run $$config --profile $$profile $(if $(LIMIT),--limit $(LIMIT)) || exit 1; \
+		$(BIN)/tais run $$config --profile $$profile $(if $(LIMIT),--limit $(LIMIT)) \
+			$(if $(EXECUTOR),--executor $(EXECUTOR)) $(if $(ADDRESS),--address $(ADDRESS)) \
+			|| exit 1; \
 	fi; \
 done
 $(if $(DRY_RUN),,$(MAKE) verify)

@@ -111,8 +111,8 @@ def test_every_imported_package_is_declared() -> None:
 @pytest.mark.parametrize(
     ("lock", "groups"),
     [
-        ("cpu.lock", ("core", "cpu", "train", "dev")),
-        ("cuda.lock", ("core", "cuda", "train", "dev")),
+        ("cpu.lock", ("core", "cpu", "train", "ray", "dev")),
+        ("cuda.lock", ("core", "cuda", "train", "ray", "dev")),
         ("slim.lock", ("core",)),
     ],
 )

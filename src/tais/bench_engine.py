@@ -1,7 +1,8 @@
 """One arm's generation timings for `tais bench`: `python -m tais.bench_engine JOB.json`.
 
 In one engine, alternating: raw `vllm.LLM.chat` on every item at once, and the harness's own
-chunk loop (tais.worker.run_chunk: generate, read counters, score options, append to disk).
+chunk loop (tais.worker.make_chunk and save_chunk: generate, read counters, score options,
+append to disk).
 Each repeat of the harness writes into a fresh run folder; the last one is kept for the judge
 measurement. The result goes to `result.json` in the job's work folder (the engine writes
 its own lines to stdout).
@@ -22,7 +23,7 @@ from tais.generate import ERROR_PREFIX, task_chunks
 from tais.io import atomic_write_text, read_jsonl
 from tais.places import RunPlaces
 from tais.records import Item
-from tais.worker import run_chunk
+from tais.worker import make_chunk, save_chunk
 
 
 class BenchJob(Strict):
@@ -52,11 +53,12 @@ def harness(
     """The worker's loop over chunks; (whole loop, generate calls alone) in seconds."""
     places = RunPlaces(Path(job.work_dir) / f"run{run}")
     started = time.perf_counter()
-    stats = [
-        run_chunk(backend, places, job.arm, index, chunk)
-        for index, chunk in enumerate(task_chunks(items, job.engine.batch_size))
-    ]
-    return time.perf_counter() - started, sum(s.wall_s for s in stats)
+    generating = 0.0
+    for index, chunk in enumerate(task_chunks(items, job.engine.batch_size)):
+        done = make_chunk(backend, job.arm, index, chunk)
+        save_chunk(places, job.arm.name, done)
+        generating += done.stat.wall_s
+    return time.perf_counter() - started, generating
 
 
 def run(job: BenchJob) -> dict[str, Any]:

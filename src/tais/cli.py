@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 from rich.console import Console
@@ -133,6 +133,20 @@ LIMIT = click.option(
     help="Publish even with uncommitted changes outside validation/; recorded in "
     "volatile/environment.json.",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Where arms run: local (one at a time here) or ray (side by side on a Ray cluster) "
+    "[default: the config's engine.executor, else local].",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="The Ray cluster to run on (e.g. 10.0.0.1:6379, as `ray start --head` prints) "
+    "[default: Ray's own choice: RAY_ADDRESS, else the cluster last started on this "
+    "machine, else a new one here].",
+)
 def run(
     config: Path,
     profile: str | None,
@@ -140,6 +154,8 @@ def run(
     runs_dir: Path,
     root: Path,
     allow_dirty: bool,
+    executor: Literal["local", "ray"] | None,
+    address: str | None,
 ) -> None:
     """Run the whole screen for the experiment CONFIG (YAML).
 
@@ -167,6 +183,8 @@ def run(
                 allow_dirty=allow_dirty,
                 profile=profile,
                 limit=limit,
+                executor=executor,
+                address=address,
             )
     except TaisError as exc:
         _fail(exc)
@@ -231,18 +249,18 @@ def _size(n_bytes: float) -> str:
     return f"{n_bytes:,.0f} B"
 
 
-def _print_plan(plan: Plan, device: str) -> None:
+def _print_plan(plan: Plan, device: str, gpus: int) -> None:
     bound = "" if plan.exact else " (≤: an upper bound, see below)"
     stdout.print(
         f"[bold]plan: {escape(plan.experiment)}[/]; items counted from {plan.counted_from}"
     )
     arms = Table(title=f"{len(plan.arms)} arms, {plan.generations:,} generations{bound}")
-    for column in ("arm", "pair", "group", "phase", "speculation", "items"):
-        arms.add_column(column, justify="right" if column == "items" else "left")
+    for column in ("arm", "pair", "group", "phase", "speculation", "items", "GPUs"):
+        arms.add_column(column, justify="right" if column in ("items", "GPUs") else "left")
     for a in plan.arms:
         items = f"{a.items:,}" + ("" if a.exact else " ≤")
         cells = (a.arm, a.pair, a.group, a.phase, a.speculation)
-        arms.add_row(*(escape(c) for c in cells), items)
+        arms.add_row(*(escape(c) for c in cells), items, str(a.gpus))
     stdout.print(arms)
     if set(plan.phases) != {"-"}:
         for what, counts in (("phase", plan.phases), ("group", plan.groups)):
@@ -269,6 +287,17 @@ def _print_plan(plan: Plan, device: str) -> None:
         f"{plan.max_tokens}); at an assumed {plan.tokens_per_s:,.0f} tokens/s that is at most "
         f"{plan.hours_upper:,.2f} {device} hours, plus each arm's engine start-up"
     )
+    if device == "GPU":
+        wall = plan.wall_hours(gpus)
+        widest = max((a.gpus for a in plan.arms), default=0)
+        stdout.print(
+            f"on {gpus} GPU(s), arms side by side as their GPUs allow (`--executor ray`): "
+            + (
+                f"at most {wall:,.2f} hours wall time"
+                if wall is not None
+                else f"cannot run: an arm needs {widest} GPUs on one node"
+            )
+        )
     stdout.print(
         f"disk: models {_size(plan.model_bytes)}; runs/ at most {_size(plan.raw_bytes_upper)}; "
         f"validation/ about {_size(plan.published_bytes)}"
@@ -292,8 +321,17 @@ def _print_plan(plan: Plan, device: str) -> None:
     help="Generation speed assumed for the time estimate "
     "[default: 1000 for a float16/bfloat16 engine (a GPU), else 200].",
 )
-def plan(config: Path, profile: str | None, limit: int | None, tokens_per_s: float | None) -> None:
-    """Print what CONFIG would run: arms, items, generations, models, time and disk.
+@click.option(
+    "--gpus",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="GPUs available (on one node, or nodes as wide as the widest arm) for the wall time.",
+)
+def plan(
+    config: Path, profile: str | None, limit: int | None, tokens_per_s: float | None, gpus: int
+) -> None:
+    """Print what CONFIG would run: arms, items, generations, GPUs, models, time and disk.
 
     Loads no model and reads no hub: items come from the data mirror (TAIS_DATA_DIR) when
     set, else from the battery's declared sizes.
@@ -309,7 +347,7 @@ def plan(config: Path, profile: str | None, limit: int | None, tokens_per_s: flo
     except TaisError as exc:
         _fail(exc)
         return
-    _print_plan(made, "GPU" if gpu else "CPU")
+    _print_plan(made, "GPU" if gpu else "CPU", gpus)
 
 
 @main.command()

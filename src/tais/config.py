@@ -114,6 +114,7 @@ class Speculative(Strict):
 
 
 Backend = Literal["vllm", "openai"]
+Executor = Literal["local", "ray"]
 
 
 class Http(Strict):
@@ -169,6 +170,10 @@ class Serve(Strict):
     extra_args: list[str] = Field(default_factory=list)
 
 
+# Engine keys that say how arms are run, never what they answer.
+HOW_ONLY = {"http", "executor"}
+
+
 class Engine(Strict):
     """Settings shared by every arm unless the arm overrides them."""
 
@@ -188,6 +193,14 @@ class Engine(Strict):
     # Defaults for arms on the `openai` backend; left out of dumps while unchanged, so the
     # fingerprints of offline arms stay what they were.
     http: Http = Field(default_factory=Http, exclude_if=lambda v: v == Http())
+    # GPUs each engine spreads its model over (vLLM's tensor parallelism; 1 on CPU). It can
+    # change float16 sums, so it enters fingerprints, but only when not 1: earlier runs keep
+    # their bytes.
+    tensor_parallel_size: int = Field(default=1, ge=1, le=64, exclude_if=lambda v: v == 1)
+    # Where arms run: `local` (one engine process at a time on this machine) or `ray` (arms
+    # side by side on a Ray cluster, see tais.executors). How, not what: left out of
+    # fingerprints and of the engine settings an arm records (HOW_ONLY).
+    executor: Executor = Field(default="local", exclude_if=lambda v: v == "local")
 
 
 class Arm(Strict):
@@ -195,7 +208,7 @@ class Arm(Strict):
 
     `subset` runs the arm on the battery's items that name it in `meta["subsets"]` only (the
     paper's N-sweep arms run on `sweep`); its contrasts then cover the items both arms share.
-    `revision` pins a hub target.
+    `revision` pins a hub target. `tensor_parallel_size` overrides the engine's.
     """
 
     name: ArmName
@@ -215,6 +228,7 @@ class Arm(Strict):
     http: HttpOverride | None = Field(default=None, exclude_if=lambda v: v is None)
     subset: str | None = Field(default=None, exclude_if=_unset)
     revision: str | None = Field(default=None, exclude_if=_unset)
+    tensor_parallel_size: int | None = Field(default=None, ge=1, le=64, exclude_if=_unset)
 
     @model_validator(mode="after")
     def _one_way_to_serve(self) -> Arm:
@@ -232,6 +246,13 @@ def arm_backend(arm: Arm, engine: Engine) -> Backend:
     if arm.endpoint is not None or arm.serve is not None:
         return "openai"
     return engine.backend
+
+
+def arm_tensor_parallel(arm: Arm, engine: Engine) -> int:
+    """How many GPUs the arm's engine takes: the arm's own setting, else the engine's."""
+    if arm.tensor_parallel_size is not None:
+        return arm.tensor_parallel_size
+    return engine.tensor_parallel_size
 
 
 def arm_http(arm: Arm, engine: Engine) -> Http:

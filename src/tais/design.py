@@ -53,13 +53,15 @@ class ModelRef(Strict):
     """A model: a Hugging Face id (with `revision`) or a local folder.
 
     `size_gb` is an approximate download size for `tais plan` only (it cannot ask the hub);
-    nothing checks a model against it.
+    nothing checks a model against it. `tensor_parallel_size` is given to every arm with this
+    model as its target (the engine's applies otherwise).
     """
 
     model: str
     revision: str | None = None
     size_gb: float | None = Field(default=None, gt=0)
     note: str = ""
+    tensor_parallel_size: int | None = Field(default=None, ge=1, le=64)
 
 
 class Pair(Strict):
@@ -207,6 +209,7 @@ def _arm(
         seed=group.seed,
         dtype=group.dtype,
         subset=subset,
+        tensor_parallel_size=target.tensor_parallel_size,
     )
 
 

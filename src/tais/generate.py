@@ -20,8 +20,18 @@ from tais import model_hash
 from tais.arm_store import ArmStore
 from tais.backends.vllm_offline import check_model_path, speculative_config
 from tais.battery import arm_items
-from tais.config import TRANSPORT_ONLY, Arm, Engine, ExperimentConfig, Strict, arm_backend, arm_http
+from tais.config import (
+    HOW_ONLY,
+    TRANSPORT_ONLY,
+    Arm,
+    Engine,
+    ExperimentConfig,
+    Strict,
+    arm_backend,
+    arm_http,
+)
 from tais.errors import DataError, EngineError
+from tais.executors.base import ArmJob, Executor
 from tais.io import (
     atomic_write_text,
     canonical_json,
@@ -86,7 +96,7 @@ def _arm_digest(
     payload: dict[str, object] = {
         "arm": labels,
         "chunking": CHUNKING,
-        "engine": engine.model_dump(mode="json", exclude={"http"}),
+        "engine": engine.model_dump(mode="json", exclude=HOW_ONLY),
         "items": [item.model_dump(mode="json") for item in items],
         "models": _models(arm, hash_cache),
     }
@@ -133,7 +143,7 @@ def resolved_engine(arm: Arm, engine: Engine) -> dict[str, Any]:
     their bytes. An arm served over HTTP records its backend and request settings.
     """
     resolved = {
-        **engine.model_dump(mode="json"),
+        **engine.model_dump(mode="json", exclude={"executor"}),
         **arm.model_dump(mode="json", exclude={"dtype", "seed", "backend", "http"}),
         "dtype": arm.dtype or engine.dtype,
         "seed": arm.seed if arm.seed is not None else engine.seed,
@@ -245,12 +255,18 @@ def generate(
     places: RunPlaces,
     progress: GenerateProgress,
     store: ArmStore | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, ArmRun]:
     """Run all arms; returns each arm's ArmRun. Raw generations stay in runs/.
 
     With a `store`, an arm another experiment already generated (same output key) is copied
     from it instead of generated, and every arm generated here is kept there for others.
+    The `executor` (default: local) runs the arms not copied; this process writes runs/.
     """
+    if executor is None:
+        from tais.executors.local import LocalExecutor
+
+        executor = LocalExecutor()
     per_arm = {arm.name: arm_items(items, arm) for arm in config.arms}
     for arm in config.arms:
         if arm.endpoint is not None:
@@ -259,7 +275,10 @@ def generate(
         if arm.speculative is not None and arm.speculative.model:
             check_model_path(arm.speculative.model, f"arm {arm.name}: draft")
     write_jsonl(places.battery, items)
-    runs: dict[str, ArmRun] = {}
+    keys: dict[str, str | None] = {}
+    to_run: list[ArmJob] = []
+    # An arm with the same output key as one generated here is copied once that one is done.
+    copy_after: list[tuple[Job, str]] = []
     for arm in config.arms:
         mine = per_arm[arm.name]
         battery = places.battery
@@ -276,19 +295,38 @@ def generate(
             battery=str(battery),
             fingerprint=fingerprint,
         )
-        key = output_key(arm, config.engine, mine) if store is not None else None
+        key = keys[arm.name] = output_key(arm, config.engine, mine) if store is not None else None
         complete = _complete(places, arm.name, mine, config.engine.batch_size)
         if store is not None and key is not None and not complete and store.has(key):
-            engine = resolved_engine(arm, config.engine)
-            origin = store.fetch(key, places, arm.name, arm.pair, fingerprint, engine)
-            progress.arm_reused(arm.name, origin.label())
+            _fetch(store, key, job, places, progress)
+        elif key is not None and not complete and key in {keys[j.arm] for j in to_run}:
+            copy_after.append((job, key))
         else:
-            run_arm(job, places, mine, progress)
-        run = ArmRun.model_validate_json(places.arm_run(arm.name).read_text())
-        if store is not None and key is not None and run.reused_from is None:
-            store.put(key, places, arm.name, config.experiment)
-        runs[arm.name] = run
-    return runs
+            to_run.append(ArmJob(job, mine))
+
+    def keep(done: ArmJob) -> None:
+        key = keys[done.arm]
+        if store is not None and key is not None and _arm_run(places, done.arm).reused_from is None:
+            store.put(key, places, done.arm, config.experiment)
+
+    executor.run(to_run, places, progress, keep)
+    for job, key in copy_after:
+        assert store is not None
+        _fetch(store, key, job, places, progress)
+    return {arm.name: _arm_run(places, arm.name) for arm in config.arms}
+
+
+def _arm_run(places: RunPlaces, arm: str) -> ArmRun:
+    return ArmRun.model_validate_json(places.arm_run(arm).read_text())
+
+
+def _fetch(
+    store: ArmStore, key: str, job: Job, places: RunPlaces, progress: GenerateProgress
+) -> None:
+    arm = job.arm
+    engine = resolved_engine(arm, job.engine)
+    origin = store.fetch(key, places, arm.name, arm.pair, job.fingerprint, engine)
+    progress.arm_reused(arm.name, origin.label())
 
 
 def load_generations(places: RunPlaces, arm: str) -> list[Generation]:

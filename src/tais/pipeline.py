@@ -7,7 +7,10 @@ from pathlib import Path
 
 from tais.arm_store import ArmStore
 from tais.battery import build_battery
+from tais.config import Executor as ExecutorName
 from tais.config import ExperimentConfig
+from tais.errors import ConfigError
+from tais.executors import Executor, make_executor
 from tais.fit import fit_battery
 from tais.generate import GenerateProgress, generate, load_generations
 from tais.judge import judge_outputs
@@ -36,20 +39,27 @@ def run_screen(
     allow_dirty: bool = False,
     profile: str | None = None,
     limit: int | None = None,
+    executor: ExecutorName | None = None,
+    address: str | None = None,
 ) -> ScreenResult:
     """Screen the experiment of `config_path` (for `profile`, at most `limit` items per task).
 
-    Arms are shared through runs_dir/_arms/ with every other experiment run there.
+    Arms are shared through runs_dir/_arms/ with every other experiment run there. They run
+    where `executor` says (else the config's `engine.executor`); `address` is a Ray cluster's.
     """
     loaded = load_experiment(config_path, profile, limit)
     config = loaded.config
+    chosen = executor or config.engine.executor
+    if address is not None and chosen != "ray":
+        raise ConfigError("a cluster address is for the ray executor (--executor ray)")
+    runner = make_executor(chosen, address)
     # Checked before hours of generation, not after.
     source = source_state(root)
     require_clean(source, allow_dirty)
     places = RunPlaces.for_experiment(runs_dir, config.experiment)
     store = ArmStore.in_runs(runs_dir)
     with run_lock(places):
-        return _screen(config, loaded, places, store, progress, root, source)
+        return _screen(config, loaded, places, store, runner, progress, root, source)
 
 
 def _screen(
@@ -57,13 +67,14 @@ def _screen(
     loaded: Loaded,
     places: RunPlaces,
     store: ArmStore,
+    executor: Executor,
     progress: GenerateProgress,
     root: Path,
     source: SourceState,
 ) -> ScreenResult:
     fitted = fit_battery(config, build_battery(config))
     items = fitted.items
-    arm_runs = generate(config, items, places, progress, store)
+    arm_runs = generate(config, items, places, progress, store, executor)
     generations = [g for arm in config.arms for g in load_generations(places, arm.name)]
     judged = judge_outputs(
         config.judge_specs(), items, generations, places, seed=config.engine.seed

@@ -7,7 +7,9 @@ limited task that falls in a subset is then unknown, so such a count is an upper
 marked so. Either way the counts are before `engine.too_long: skip` (which needs the
 targets' tokenizers).
 
-Time and disk are upper bounds: every output is taken to run to `max_tokens`.
+Time and disk are upper bounds: every output is taken to run to `max_tokens`. The wall time on
+N GPUs runs arms side by side as the `ray` executor does, each holding its tensor-parallel
+size in GPUs, longest first: a greedy schedule, close to but not always the shortest.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from tais.backends.vllm_offline import is_hub_id
 from tais.battery import arm_items, build_battery
 from tais.benchmarks.registry import BUILTINS, DATA_DIR_ENV
-from tais.config import Arm, BatterySource, ExperimentConfig
+from tais.config import Arm, BatterySource, ExperimentConfig, arm_tensor_parallel
 from tais.errors import ConfigError
 from tais.model_hash import model_files
 from tais.profiles import Loaded
@@ -41,6 +43,7 @@ class ArmPlan:
     speculation: str
     items: int
     exact: bool
+    gpus: int = 1  # its engine's tensor_parallel_size; 0 for a server the user runs
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,15 @@ class Plan:
     def hours_upper(self) -> float:
         return self.tokens_upper / self.tokens_per_s / 3600
 
+    def arm_hours(self, arm: ArmPlan) -> float:
+        return arm.items * self.max_tokens / self.tokens_per_s / 3600
+
+    def wall_hours(self, gpus: int) -> float | None:
+        """Hours until the last arm ends on `gpus` GPUs; None if an arm needs more."""
+        if any(a.gpus > gpus for a in self.arms):
+            return None
+        return makespan([(self.arm_hours(a), a.gpus) for a in self.arms], gpus)
+
     @property
     def raw_bytes_upper(self) -> int:
         return self.generations * RAW_BYTES_PER_GENERATION + self.tokens_upper * RAW_BYTES_PER_TOKEN
@@ -97,6 +109,26 @@ class Plan:
             elif m.stated_gb is not None:
                 total += m.stated_gb * 1e9
         return int(total)
+
+
+def makespan(jobs: list[tuple[float, int]], slots: int) -> float:
+    """When the last of `jobs` (duration, slots taken) ends: longest first, each started as
+    soon as enough slots are free, a later one going first when an earlier one does not fit."""
+    waiting = sorted(jobs, key=lambda job: -job[0])
+    running: list[tuple[float, int]] = []  # (end, slots)
+    now, free = 0.0, slots
+    while waiting or running:
+        for job in list(waiting):
+            if job[1] <= free:
+                waiting.remove(job)
+                running.append((now + job[0], job[1]))
+                free -= job[1]
+        if not running:
+            break
+        running.sort()
+        now, taken = running.pop(0)
+        free += taken
+    return now
 
 
 def _has_local_data(source: BatterySource) -> bool:
@@ -209,6 +241,7 @@ def make_plan(loaded: Loaded, tokens_per_s: float) -> Plan:
             speculation=_speculation(arm),
             items=counts[arm.name][0],
             exact=counts[arm.name][1],
+            gpus=0 if arm.endpoint is not None else arm_tensor_parallel(arm, config.engine),
         )
         for arm in config.arms
     ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from tais.backends import get_backend
@@ -46,32 +48,64 @@ def check_prompt_lengths(lengths: list[int] | None, items: list[Item], job: Job)
         )
 
 
-def run_job(job: Job) -> None:
-    places = RunPlaces(Path(job.run_root))
+@dataclass(frozen=True)
+class ChunkDone:
+    """One chunk's outputs, in hand but not yet on disk."""
+
+    stat: ChunkStat
+    generations: list[Generation]
+
+
+@dataclass(frozen=True)
+class ArmEnded:
+    versions: dict[str, str]
+    startup_s: float
+
+
+def arm_events(
+    job: Job, items: list[Item], done: Collection[int], logs: Path
+) -> Iterator[ChunkDone | ArmEnded]:
+    """Each chunk not in `done`, as generated, then the arm's end. Writes nothing to runs/:
+    whoever iterates keeps the chunks (this process, or a driver the chunks are sent to)."""
     arm = job.arm
-    items = read_jsonl(Path(job.battery), Item)
-    chunks = task_chunks(items, job.engine.batch_size)
-    done = recover_arm(places, arm.name)
-    resumed = bool(done)
     backend = get_backend(arm_backend(arm, job.engine))
     started = time.perf_counter()
     try:
-        backend.start(arm, job.engine, places.log(arm.name).parent)
+        backend.start(arm, job.engine, logs)
         startup_s = time.perf_counter() - started
         check_prompt_lengths(backend.context_need(items), items, job)
-        for index, chunk in enumerate(chunks):
+        for index, chunk in enumerate(task_chunks(items, job.engine.batch_size)):
             if index not in done:
-                done[index] = run_chunk(backend, places, arm, index, chunk)
+                yield make_chunk(backend, arm, index, chunk)
         versions = backend.versions()
     finally:
         backend.stop()
-    write_arm_run(job, places, [done[i] for i in sorted(done)], versions, startup_s, resumed)
+    yield ArmEnded(versions, startup_s)
 
 
-def run_chunk(
-    backend: Backend, places: RunPlaces, arm: Arm, index: int, chunk: list[Item]
-) -> ChunkStat:
-    """Generate one chunk and append it; written only once every output of it is in hand."""
+def save_chunk(places: RunPlaces, arm: str, chunk: ChunkDone) -> None:
+    """Its generations, then its stat: the stat line is what marks the chunk done."""
+    append_jsonl(places.generations(arm), chunk.generations)
+    append_jsonl(places.chunks(arm), [chunk.stat])
+
+
+def run_job(job: Job) -> None:
+    places = RunPlaces(Path(job.run_root))
+    items = read_jsonl(Path(job.battery), Item)
+    done = recover_arm(places, job.arm.name)
+    resumed = bool(done)
+    logs = places.log(job.arm.name).parent
+    for event in arm_events(job, items, set(done), logs):
+        if isinstance(event, ChunkDone):
+            save_chunk(places, job.arm.name, event)
+            done[event.stat.chunk] = event.stat
+        else:
+            stats = [done[i] for i in sorted(done)]
+            write_arm_run(job, places, stats, event.versions, event.startup_s, resumed)
+
+
+def make_chunk(backend: Backend, arm: Arm, index: int, chunk: list[Item]) -> ChunkDone:
+    """Generate one chunk; nothing of it is kept until every output of it is in hand."""
     before = backend.counters()
     started = time.perf_counter()
     outputs = backend.generate([item.messages for item in chunk])
@@ -95,7 +129,6 @@ def run_chunk(
         )
         for item, out, scored in zip(chunk, outputs, choice_logprobs, strict=True)
     ]
-    append_jsonl(places.generations(arm.name), gens)
     stat = ChunkStat(
         chunk=index,
         task=chunk[0].task,
@@ -104,8 +137,7 @@ def run_chunk(
         wall_s=wall_s,
         counters=chunk_counters,
     )
-    append_jsonl(places.chunks(arm.name), [stat])
-    return stat
+    return ChunkDone(stat, gens)
 
 
 def write_arm_run(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tais.backends.base import ChoiceRequest, RawOutput
-from tais.config import Arm, Engine
+from tais.config import Arm, Engine, arm_tensor_parallel
 from tais.errors import ConfigError, EngineError
 from tais.fit import PromptFormat, context_need, option_ids, prompt_ids
 from tais.records import Item, Message, SpecCounters
@@ -92,6 +92,7 @@ class VllmOfflineBackend:
                 seed=seed,
                 max_model_len=engine.max_model_len,
                 speculative_config=speculative_config(arm),
+                tensor_parallel_size=arm_tensor_parallel(arm, engine),
                 disable_log_stats=False,
             )
         except Exception as exc:  # vLLM raises many types; the message is what the user needs

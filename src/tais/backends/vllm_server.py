@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from tais.config import Arm, Engine, Serve
+from tais.config import Arm, Engine, Serve, arm_tensor_parallel
 from tais.errors import EngineError
 
 HOST = "127.0.0.1"
@@ -71,6 +71,8 @@ def server_command(arm: Arm, engine: Engine, serve: Serve, port: int) -> list[st
     ]
     if engine.enforce_eager:
         command.append("--enforce-eager")
+    if (size := arm_tensor_parallel(arm, engine)) != 1:
+        command += ["--tensor-parallel-size", str(size)]
     spec = speculative_json(arm)
     if spec is not None:
         command += ["--speculative-config", spec]

@@ -1,0 +1,27 @@
+"""The default executor: each arm in its own engine process on this machine, one at a time
+(tais.generate.run_arm). The first arm that fails stops the run; the next run resumes it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tais.executors.base import ArmDone, ArmJob
+from tais.places import RunPlaces
+
+if TYPE_CHECKING:
+    from tais.generate import GenerateProgress
+
+
+class LocalExecutor:
+    def run(
+        self,
+        jobs: list[ArmJob],
+        places: RunPlaces,
+        progress: GenerateProgress,
+        arm_done: ArmDone,
+    ) -> None:
+        from tais.generate import run_arm
+
+        for job in jobs:
+            run_arm(job.job, places, job.items, progress)
+            arm_done(job)
