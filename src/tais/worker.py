@@ -1,20 +1,24 @@
-"""Engine process for one arm: `python -m tais.worker JOB.json` (started by the generate stage)."""
+"""Engine process: `python -m tais.worker` runs the arms whose job files it is sent, one at a
+time (started by the generate stage; the protocol is in tais.worker_pool)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 from tais.backends import get_backend
 from tais.backends.base import Backend
 from tais.config import Arm, arm_backend
 from tais.errors import EngineError, TaisError
 from tais.fit import choice_request
-from tais.generate import ERROR_PREFIX, Job, chunked, recover_arm, resolved_engine
+from tais.generate import Job, chunked, recover_arm, resolved_engine
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
 from tais.records import ArmRun, ChunkStat, Generation, Item, SpecCounters
+from tais.worker_pool import DONE, ERROR_PREFIX, NEXT
 
 
 def score_chunk(backend: Backend, chunk: list[Item]) -> list[list[float] | None]:
@@ -46,7 +50,8 @@ def check_prompt_lengths(lengths: list[int] | None, items: list[Item], job: Job)
         )
 
 
-def run_job(job: Job) -> None:
+def run_job(job: Job) -> bool:
+    """Run the arm; returns whether this process may run another."""
     places = RunPlaces(Path(job.run_root))
     arm = job.arm
     items = read_jsonl(Path(job.battery), Item)
@@ -66,6 +71,7 @@ def run_job(job: Job) -> None:
     finally:
         backend.stop()
     write_arm_run(job, places, [done[i] for i in sorted(done)], versions, startup_s, resumed)
+    return backend.reusable()
 
 
 def run_chunk(
@@ -151,17 +157,42 @@ def write_arm_run(
     atomic_write_text(places.arm_run(arm.name), run.model_dump_json(indent=2) + "\n")
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m tais.worker JOB.json", file=sys.stderr)
-        return 2
-    try:
-        job = Job.model_validate_json(Path(argv[0]).read_text(encoding="utf-8"))
-        run_job(job)
-    except TaisError as exc:
-        print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
-        return 2
+def log_to(path: Path) -> None:
+    """Send this process's output, the engine's included (it writes to the file descriptors),
+    to the arm's log."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def serve(jobs: TextIO, answers: TextIO) -> int:
+    for line in jobs:
+        try:
+            job = Job.model_validate_json(Path(line.strip()).read_text(encoding="utf-8"))
+            log_to(RunPlaces(Path(job.run_root)).log(job.arm.name))
+            more = run_job(job)
+        except TaisError as exc:
+            print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
+            return 2
+        answers.write(f"{NEXT if more else DONE}\n")
+        answers.flush()
+        if not more:
+            return 0
     return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        print("usage: python -m tais.worker  (job file paths on stdin)", file=sys.stderr)
+        return 2
+    # stdout carries the answers; everything else printed goes to the arm's log (stderr).
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    return serve(sys.stdin, answers)
 
 
 if __name__ == "__main__":
