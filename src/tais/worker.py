@@ -174,6 +174,7 @@ def serve(jobs: TextIO, answers: TextIO) -> int:
         try:
             job = Job.model_validate_json(Path(line.strip()).read_text(encoding="utf-8"))
             log_to(RunPlaces(Path(job.run_root)).log(job.arm.name))
+            print(f"tais worker pid {os.getpid()}: arm {job.arm.name}", flush=True)
             more = run_job(job)
         except TaisError as exc:
             print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)

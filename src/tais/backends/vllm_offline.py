@@ -99,10 +99,16 @@ def engine_in_process() -> bool:
     from vllm.utils.ompmultiprocessing import OMPProcessManager
 
     cpu_lists = OMPProcessManager(_ONE_WORKER).cpu_lists  # type: ignore[arg-type]
+    if not cpu_lists:  # binding turned off: vLLM's worker keeps torch's default too
+        return True
+    threads = len(cpu_lists[0])
+    # The ngram drafter's numba hands OpenMP its own default count after every call: the
+    # CPUs a process may run on, which vLLM's bound worker process had `threads` of.
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
     # vLLM's CPU worker turns torch.set_num_threads into a no-op once an engine has started,
     # so a later arm in this process keeps the count set here (the same count).
-    if cpu_lists and torch.get_num_threads() != len(cpu_lists[0]):
-        torch.set_num_threads(len(cpu_lists[0]))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
     return True
 
 
