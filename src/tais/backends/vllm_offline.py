@@ -155,8 +155,8 @@ class VllmOfflineBackend:
     def stop(self) -> None:
         """Free an in-process engine (weights, KV cache, distributed state) for the next arm;
         an engine in its own processes ends with this one."""
-        llm, self._llm = self._llm, None
-        if llm is not None and self._in_process:
+        if self._in_process and self._llm is not None:
+            llm, self._llm = self._llm, None
             llm.llm_engine.engine_core.shutdown()
             del llm
             gc.collect()
