@@ -26,7 +26,7 @@ from tais.bench_verify import synthetic_bundle, time_verify
 from tais.config import Arm, ExperimentConfig, JudgeSpec
 from tais.errors import ConfigError, EngineError
 from tais.fit import fit_battery
-from tais.generate import ERROR_PREFIX, _worker_env, load_generations
+from tais.generate import load_generations
 from tais.io import atomic_write_text, sha256_text, write_jsonl
 from tais.judge import judge_outputs
 from tais.judges import get_judge
@@ -34,6 +34,7 @@ from tais.places import RunPlaces
 from tais.profiles import load_experiment
 from tais.publish import _cpu_model
 from tais.records import Generation, Item, Record
+from tais.worker_pool import ERROR_PREFIX, worker_env
 
 PAPER_RECORDS = 60849
 
@@ -112,7 +113,7 @@ def bench_arm(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
-            env=_worker_env(),
+            env=worker_env(),
         )
     if done.returncode != 0:
         text = log.read_text(encoding="utf-8", errors="replace").splitlines()

@@ -19,11 +19,12 @@ from typing import Any
 from tais.backends.vllm_offline import VllmOfflineBackend
 from tais.config import Arm, Engine, Strict
 from tais.errors import TaisError
-from tais.generate import ERROR_PREFIX, task_chunks
+from tais.generate import task_chunks
 from tais.io import atomic_write_text, read_jsonl
 from tais.places import RunPlaces
 from tais.records import Item
 from tais.worker import make_chunk, save_chunk
+from tais.worker_pool import ERROR_PREFIX
 
 
 class BenchJob(Strict):

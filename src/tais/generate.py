@@ -1,4 +1,4 @@
-"""Generate stage: run every arm in its own engine process, resumably.
+"""Generate stage: run every arm in an engine process (tais.worker_pool), resumably.
 
 Items are grouped by task and each task cut into fixed chunks (see `task_chunks`), so the
 engine's speculative counters read around a chunk belong to one task. A chunk counts as done
@@ -9,10 +9,6 @@ uninterrupted run's.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,7 +26,7 @@ from tais.config import (
     arm_backend,
     arm_http,
 )
-from tais.errors import DataError, EngineError
+from tais.errors import DataError
 from tais.executors.base import ArmJob, Executor
 from tais.io import (
     atomic_write_text,
@@ -43,8 +39,7 @@ from tais.io import (
 from tais.model_hash import model_identity
 from tais.places import RunPlaces
 from tais.records import ArmRun, ChunkStat, Generation, Item, require_unique
-
-ERROR_PREFIX = "TAIS-ERROR: "
+from tais.worker_pool import WorkerPool
 
 
 class Job(Strict):
@@ -184,15 +179,6 @@ def check_fingerprint(places: RunPlaces, arm: str, fingerprint: str) -> None:
     atomic_write_text(path, fingerprint + "\n")
 
 
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("HF_HUB_OFFLINE", "1")
-    env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-    env.setdefault("VLLM_CACHE_ROOT", str(Path(".cache/vllm").resolve()))
-    env.setdefault("TOKENIZERS_PARALLELISM", "false")
-    return env
-
-
 def _count_lines(path: Path) -> int:
     if not path.exists():
         return 0
@@ -200,17 +186,10 @@ def _count_lines(path: Path) -> int:
         return sum(1 for _ in fh)
 
 
-def _error_from_log(log: Path, arm: str, returncode: int) -> EngineError:
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
-    for line in reversed(lines):
-        if line.startswith(ERROR_PREFIX):
-            return EngineError(line[len(ERROR_PREFIX) :])
-    tail = "\n".join(lines[-15:])
-    return EngineError(f"arm {arm}: engine process exited with {returncode}; log {log}:\n{tail}")
-
-
-def run_arm(job: Job, places: RunPlaces, items: list[Item], progress: GenerateProgress) -> None:
-    """Run one arm in a fresh engine process unless every chunk is already on disk."""
+def run_arm(
+    job: Job, places: RunPlaces, items: list[Item], progress: GenerateProgress, pool: WorkerPool
+) -> None:
+    """Run one arm in an engine process unless every chunk is already on disk."""
     name = job.arm.name
     total_chunks = len(task_chunks(items, job.engine.batch_size))
     done = recover_arm(places, name)
@@ -221,25 +200,12 @@ def run_arm(job: Job, places: RunPlaces, items: list[Item], progress: GeneratePr
     log = places.log(name)
     log.parent.mkdir(parents=True, exist_ok=True)
     progress.arm_started(name, len(items), _count_lines(places.generations(name)))
-    with log.open("a", encoding="utf-8") as log_fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tais.worker", str(places.job(name))],
-            stdout=log_fh,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=_worker_env(),
-        )
-        try:
-            while proc.poll() is None:
-                progress.arm_advanced(name, _count_lines(places.generations(name)))
-                time.sleep(0.5)
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-    if proc.returncode != 0:
-        raise _error_from_log(log, name, proc.returncode)
-    progress.arm_advanced(name, _count_lines(places.generations(name)))
+
+    def advanced() -> None:
+        progress.arm_advanced(name, _count_lines(places.generations(name)))
+
+    pool.run(places.job(name), log, name, advanced)
+    advanced()
     progress.arm_finished(name, skipped=False)
 
 

@@ -1,22 +1,26 @@
-"""Engine process for one arm: `python -m tais.worker JOB.json` (started by the generate stage)."""
+"""Engine process: `python -m tais.worker` runs the arms whose job files it is sent, one at a
+time (started by the generate stage; the protocol is in tais.worker_pool)."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from tais.backends import get_backend
 from tais.backends.base import Backend
 from tais.config import Arm, arm_backend
 from tais.errors import EngineError, TaisError
 from tais.fit import choice_request
-from tais.generate import ERROR_PREFIX, Job, recover_arm, resolved_engine, task_chunks
+from tais.generate import Job, recover_arm, resolved_engine, task_chunks
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
 from tais.records import ArmRun, ChunkStat, Generation, Item, total_counters
+from tais.worker_pool import DONE, ERROR_PREFIX, NEXT
 
 
 def score_chunk(backend: Backend, chunk: list[Item]) -> list[list[float] | None]:
@@ -60,6 +64,8 @@ class ChunkDone:
 class ArmEnded:
     versions: dict[str, str]
     startup_s: float
+    # Whether this process may start another engine (tais.backends.base.Backend.reusable).
+    reusable: bool
 
 
 def arm_events(
@@ -80,7 +86,7 @@ def arm_events(
         versions = backend.versions()
     finally:
         backend.stop()
-    yield ArmEnded(versions, startup_s)
+    yield ArmEnded(versions, startup_s, backend.reusable())
 
 
 def save_chunk(places: RunPlaces, arm: str, chunk: ChunkDone) -> None:
@@ -89,12 +95,14 @@ def save_chunk(places: RunPlaces, arm: str, chunk: ChunkDone) -> None:
     append_jsonl(places.chunks(arm), [chunk.stat])
 
 
-def run_job(job: Job) -> None:
+def run_job(job: Job) -> bool:
+    """Run the arm; returns whether this process may run another."""
     places = RunPlaces(Path(job.run_root))
     items = read_jsonl(Path(job.battery), Item)
     done = recover_arm(places, job.arm.name)
     resumed = bool(done)
     logs = places.log(job.arm.name).parent
+    reusable = False
     for event in arm_events(job, items, set(done), logs):
         if isinstance(event, ChunkDone):
             save_chunk(places, job.arm.name, event)
@@ -102,6 +110,8 @@ def run_job(job: Job) -> None:
         else:
             stats = [done[i] for i in sorted(done)]
             write_arm_run(job, places, stats, event.versions, event.startup_s, resumed)
+            reusable = event.reusable
+    return reusable
 
 
 def make_chunk(backend: Backend, arm: Arm, index: int, chunk: list[Item]) -> ChunkDone:
@@ -175,17 +185,43 @@ def write_arm_run(
     atomic_write_text(places.arm_run(arm.name), run.model_dump_json(indent=2) + "\n")
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m tais.worker JOB.json", file=sys.stderr)
-        return 2
-    try:
-        job = Job.model_validate_json(Path(argv[0]).read_text(encoding="utf-8"))
-        run_job(job)
-    except TaisError as exc:
-        print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
-        return 2
+def log_to(path: Path) -> None:
+    """Send this process's output, the engine's included (it writes to the file descriptors),
+    to the arm's log."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def serve(jobs: TextIO, answers: TextIO) -> int:
+    for line in jobs:
+        try:
+            job = Job.model_validate_json(Path(line.strip()).read_text(encoding="utf-8"))
+            log_to(RunPlaces(Path(job.run_root)).log(job.arm.name))
+            print(f"tais worker pid {os.getpid()}: arm {job.arm.name}", flush=True)
+            more = run_job(job)
+        except TaisError as exc:
+            print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
+            return 2
+        answers.write(f"{NEXT if more else DONE}\n")
+        answers.flush()
+        if not more:
+            return 0
     return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        print("usage: python -m tais.worker  (job file paths on stdin)", file=sys.stderr)
+        return 2
+    # stdout carries the answers; everything else printed goes to the arm's log (stderr).
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    return serve(sys.stdin, answers)
 
 
 if __name__ == "__main__":

@@ -279,6 +279,10 @@ class OpenAIBackend:
     def score_choices(self, requests: list[ChoiceRequest]) -> list[list[float]] | None:
         return None  # the chat and completion endpoints do not score given text
 
+    def reusable(self) -> bool:
+        """A fresh process per arm: one costs little without vLLM imported."""
+        return False
+
     def versions(self) -> dict[str, str]:
         found = {"httpx": httpx.__version__}
         if self._server is not None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import re
+import sys
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tais.backends.base import ChoiceRequest, RawOutput
@@ -65,11 +69,55 @@ def speculative_config(arm: Arm) -> dict[str, Any] | None:
     return settings
 
 
+# What vLLM's CPU thread binding reads of an engine's config, for the one local worker an arm
+# has (no tensor, pipeline or data parallelism, no KV transfer).
+_ONE_WORKER = SimpleNamespace(
+    parallel_config=SimpleNamespace(
+        local_world_size=1, data_parallel_rank_local=None, _api_process_count=1
+    ),
+    kv_transfer_config=None,
+)
+
+
+def engine_in_process() -> bool:
+    """On CPU, run vLLM's engine core and model worker inside this process.
+
+    By default vLLM spawns two processes per engine (the engine core, then its worker), each
+    importing torch and vLLM again: most of an arm's start-up on a small CPU. The model then
+    runs on as many threads as vLLM's worker process would have (its automatic binding: the
+    cores of the first NUMA node less one kept for the scheduler), since how a matrix product
+    is split across threads can change float sums, and outputs must not depend on the mode.
+    A VLLM_ENABLE_V1_MULTIPROCESSING set by the user is obeyed.
+    """
+    from vllm.platforms import current_platform
+
+    if not current_platform.is_cpu():
+        return False
+    if os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0") != "0":
+        return False
+    import torch
+    from vllm.utils.ompmultiprocessing import OMPProcessManager
+
+    cpu_lists = OMPProcessManager(_ONE_WORKER).cpu_lists  # type: ignore[arg-type]
+    if not cpu_lists:  # binding turned off: vLLM's worker keeps torch's default too
+        return True
+    threads = len(cpu_lists[0])
+    # The ngram drafter's numba hands OpenMP its own default count after every call: the
+    # CPUs a process may run on, which vLLM's bound worker process had `threads` of.
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
+    # vLLM's CPU worker turns torch.set_num_threads into a no-op once an engine has started,
+    # so a later arm in this process keeps the count set here (the same count).
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return True
+
+
 class VllmOfflineBackend:
     def __init__(self) -> None:
         self._llm: Any = None
         self._params: Any = None
         self._format: PromptFormat = "chat"
+        self._in_process = False
 
     def start(self, arm: Arm, engine: Engine, logs: Path) -> None:
         check_model_path(arm.target, f"arm {arm.name}: target")
@@ -82,6 +130,7 @@ class VllmOfflineBackend:
         seed = arm.seed if arm.seed is not None else engine.seed
         self._format = engine.prompt_format
         try:
+            self._in_process = engine_in_process()
             self._llm = LLM(
                 model=arm.target,
                 tokenizer=arm.target,
@@ -105,7 +154,19 @@ class VllmOfflineBackend:
         )
 
     def stop(self) -> None:
-        """The engine lives and dies with this process."""
+        """Free an in-process engine (weights, KV cache, distributed state) for the next arm;
+        an engine in its own processes ends with this one."""
+        if self._in_process and self._llm is not None:
+            llm, self._llm = self._llm, None
+            llm.llm_engine.engine_core.shutdown()
+            del llm
+            gc.collect()
+
+    def reusable(self) -> bool:
+        # vLLM 0.32 re-registers its kernel overrides at every engine start by scanning every
+        # loaded module; llvmlite's lazy library wrapper (loaded by the ngram drafter's numba)
+        # breaks that scan, so a process that has loaded it starts no further engine.
+        return self._in_process and "llvmlite.binding.ffi" not in sys.modules
 
     def context_need(self, items: list[Item]) -> list[int] | None:
         tokenizer = self._llm.get_tokenizer()

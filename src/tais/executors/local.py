@@ -1,5 +1,6 @@
-"""The default executor: each arm in its own engine process on this machine, one at a time
-(tais.generate.run_arm). The first arm that fails stops the run; the next run resumes it."""
+"""The default executor: the arms one at a time on this machine, in engine processes that
+several arms share where the backend allows (tais.worker_pool, tais.generate.run_arm). The
+first arm that fails stops the run; the next run resumes it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ class LocalExecutor:
         arm_done: ArmDone,
     ) -> None:
         from tais.generate import run_arm
+        from tais.worker_pool import WorkerPool
 
-        for job in jobs:
-            run_arm(job.job, places, job.items, progress)
-            arm_done(job)
+        with WorkerPool() as pool:
+            for job in jobs:
+                run_arm(job.job, places, job.items, progress, pool)
+                arm_done(job)

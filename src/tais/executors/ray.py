@@ -213,7 +213,9 @@ class RayExecutor:
         gpus = _gpus_per_node(ray)
         where = self.address or "this machine"
         options = [_resources(arm.job.job, gpus, where) for arm in arms]
-        task = ray.remote(max_retries=0)(arm_task)
+        # One arm per Ray worker process: on CPU the engine runs inside the process, and some
+        # engines (an n-gram drafter's) leave it unable to start another.
+        task = ray.remote(max_retries=0, max_calls=1)(arm_task)
         running: dict[Any, _Arm] = {}
         for arm, resources in zip(arms, options, strict=True):
             progress.arm_started(arm.name, len(arm.job.items), arm.items_done())
