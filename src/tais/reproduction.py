@@ -127,7 +127,7 @@ def _absent(figure: Figure, note: str) -> ReproductionRow:
 
 def _share(figure: Figure, k: float, n: int, note: str = "") -> ReproductionRow:
     low, high = wilson_ci(k, n)
-    text = f"{_count(k)}/{n}"
+    text = f"{_count(k)}/{n:,}"
     return _row(figure, k / n, text, (low, high), note)
 
 
