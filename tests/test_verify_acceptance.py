@@ -12,7 +12,8 @@ import pytest
 
 from tais.places import PublishPlaces
 from tais.publish import write_measurements
-from tais.records import ArmRun, PublishedArm, SampleRecord
+from tais.records import ArmPerformance, ArmRun, PublishedArm, SampleRecord
+from tais.report_files import volatile_files
 from tais.verify import check_volatile
 
 from .acceptance_support import arm_run, plain_chunks, records_of, spec_chunks, unreported_chunks
@@ -28,6 +29,8 @@ def bundle_fixture(tmp_path: Path) -> tuple[PublishPlaces, list[ArmRun], list[Sa
     ]
     records = [r for run in runs for r in records_of(run)]
     write_measurements(places, "exp", runs, records)
+    for rel, text in volatile_files([ArmPerformance.of(run) for run in runs]).items():
+        (places.root / rel).write_text(text, encoding="utf-8")
     places.environment.write_text("{}\n")
     return places, runs, records
 

@@ -16,11 +16,13 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
+from tais.acceptance import acceptance_report
 from tais.analyse import analyse
 from tais.config import load_config
 from tais.errors import DataError
 from tais.io import atomic_write_text, read_jsonl, sha256_file, write_jsonl
 from tais.manifest import RELEASED, covered_files, write_manifest
+from tais.performance import render_performance
 from tais.places import PublishPlaces
 from tais.records import (
     ArmPerformance,
@@ -29,6 +31,7 @@ from tais.records import (
     PublishedArm,
     SampleRecord,
     TaskCount,
+    total_counters,
 )
 from tais.report_files import report_files, volatile_files
 from tais.verify import verify
@@ -57,10 +60,19 @@ def synthetic_bundle(template: Path, records: int, root: Path) -> Path:
     grown.sort(key=lambda r: (r.arm, r.item_id))
     grown_div.sort(key=lambda d: (d.contrast, d.item_id))
     config = load_config(places.config)
-    arms = read_jsonl(places.arms, PublishedArm)
+    arms = [_grown_arm(a, copies) for a in read_jsonl(places.arms, PublishedArm)]
+    performance = [
+        _grown_performance(p, copies) for p in read_jsonl(places.performance, ArmPerformance)
+    ]
     summary = analyse(config, grown, grown_div, arms)
     write_jsonl(places.records, grown)
     write_jsonl(places.divergences, grown_div)
+    write_jsonl(places.arms, arms)
+    write_jsonl(places.performance, performance)
+    acceptance = acceptance_report(performance, grown)
+    atomic_write_text(places.acceptance, acceptance.model_dump_json(indent=2) + "\n")
+    report = render_performance(config.experiment, performance, acceptance)
+    atomic_write_text(places.performance_report, report)
     per_task: dict[str, set[str]] = {}
     for rec in grown:
         per_task.setdefault(rec.task, set()).add(rec.item_id)
@@ -72,12 +84,45 @@ def synthetic_bundle(template: Path, records: int, root: Path) -> Path:
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
     files = {
         **report_files(config, summary, grown_div),
-        **volatile_files(read_jsonl(places.performance, ArmPerformance)),
+        **volatile_files(performance),
     }
     for rel, text in files.items():
         atomic_write_text(run_dir / rel, text)
     write_manifest(root)
     return run_dir
+
+
+def _grown_arm(arm: PublishedArm, copies: int) -> PublishedArm:
+    return arm.model_copy(
+        update={"n_items": arm.n_items * copies, "n_tokens": arm.n_tokens * copies}
+    )
+
+
+def _grown_performance(p: ArmPerformance, copies: int) -> ArmPerformance:
+    """The arm's chunks repeated once per copy of its items, totals summed as a run sums them."""
+    chunks = [
+        c.model_copy(update={"chunk": copy * len(p.chunks) + c.chunk})
+        for copy in range(copies)
+        for c in p.chunks
+    ]
+    wall_s = sum(c.wall_s for c in chunks)
+    n_tokens = sum(c.n_tokens for c in chunks)
+    counters = total_counters(chunks)
+    acceptance = (
+        counters.accepted_tokens / counters.draft_tokens
+        if counters is not None and counters.draft_tokens
+        else None
+    )
+    return p.model_copy(
+        update={
+            "chunks": chunks,
+            "wall_s": wall_s,
+            "n_tokens": n_tokens,
+            "tokens_per_s": n_tokens / wall_s if wall_s > 0 else 0.0,
+            "counters": counters,
+            "acceptance_rate": acceptance,
+        }
+    )
 
 
 def read_hash_parse(root: Path) -> None:
