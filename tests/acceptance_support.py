@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tais.records import ArmRun, ChunkStat, Kind, SampleRecord, SpecCounters, total_counters
+from tais.records import (
+    ArmRun,
+    ChunkStat,
+    Kind,
+    SampleRecord,
+    SpecCounters,
+    acceptance_rate,
+    total_counters,
+)
 
 KINDS: dict[str, Kind] = {
     "advbench": "harmful",
@@ -71,11 +79,7 @@ def arm_run(name: str, chunks: list[ChunkStat]) -> ArmRun:
         n_tokens=n_tokens,
         tokens_per_s=n_tokens / wall_s,
         counters=counters,
-        acceptance_rate=(
-            counters.accepted_tokens / counters.draft_tokens
-            if counters is not None and counters.draft_tokens
-            else None
-        ),
+        acceptance_rate=acceptance_rate(counters),
         resumed=False,
         chunks=chunks,
     )

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from tais.errors import DataError
-from tais.records import ArmPerformance, ChunkStat, Kind, Record, SampleRecord
+from tais.records import ArmPerformance, ChunkStat, Kind, Record, SampleRecord, acceptance_rate
 from tais.two_sample import cohens_d, welch_t_test
 
 Domain = Literal["safety", "capability"]
@@ -110,11 +110,8 @@ def pooled(chunks: list[ChunkStat]) -> Acceptance:
 
 def chunk_values(chunks: list[ChunkStat]) -> list[float]:
     """Each chunk's acceptance, in chunk order; chunks that drafted nothing give none."""
-    return [
-        c.counters.accepted_tokens / c.counters.draft_tokens
-        for c in chunks
-        if c.counters is not None and c.counters.draft_tokens
-    ]
+    rates = [acceptance_rate(c.counters) for c in chunks]
+    return [rate for rate in rates if rate is not None]
 
 
 def _finite(x: float) -> float | None:

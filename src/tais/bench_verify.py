@@ -31,6 +31,7 @@ from tais.records import (
     PublishedArm,
     SampleRecord,
     TaskCount,
+    acceptance_rate,
     total_counters,
 )
 from tais.report_files import report_files, volatile_files
@@ -108,11 +109,6 @@ def _grown_performance(p: ArmPerformance, copies: int) -> ArmPerformance:
     wall_s = sum(c.wall_s for c in chunks)
     n_tokens = sum(c.n_tokens for c in chunks)
     counters = total_counters(chunks)
-    acceptance = (
-        counters.accepted_tokens / counters.draft_tokens
-        if counters is not None and counters.draft_tokens
-        else None
-    )
     return p.model_copy(
         update={
             "chunks": chunks,
@@ -120,7 +116,7 @@ def _grown_performance(p: ArmPerformance, copies: int) -> ArmPerformance:
             "n_tokens": n_tokens,
             "tokens_per_s": n_tokens / wall_s if wall_s > 0 else 0.0,
             "counters": counters,
-            "acceptance_rate": acceptance,
+            "acceptance_rate": acceptance_rate(counters),
         }
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tais.acceptance import DOMAINS, AcceptanceReport, ArmAcceptance
 from tais.compare import same_value
-from tais.records import ArmPerformance, PublishedArm, total_counters
+from tais.records import ArmPerformance, PublishedArm, acceptance_rate, total_counters
 
 
 def _opt(x: float | None, fmt: str) -> str:
@@ -154,7 +154,7 @@ def check_performance(
                 f"{where} {arm}.tokens_per_s: stored {p.tokens_per_s!r}, re-derived {speed!r}"
             )
         c = p.counters
-        acceptance = c.accepted_tokens / c.draft_tokens if c and c.draft_tokens else None
+        acceptance = acceptance_rate(c)
         if not same_value(p.acceptance_rate, acceptance):
             problems.append(
                 f"{where} {arm}.acceptance_rate: stored {p.acceptance_rate!r}, "

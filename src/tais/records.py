@@ -118,6 +118,13 @@ def total_counters(stats: Sequence[ChunkStat]) -> SpecCounters | None:
     return total
 
 
+def acceptance_rate(counters: SpecCounters | None) -> float | None:
+    """Accepted over proposed draft tokens; None when not reported or nothing was drafted."""
+    if counters is None or not counters.draft_tokens:
+        return None
+    return counters.accepted_tokens / counters.draft_tokens
+
+
 class ArmRun(Record):
     arm: str
     pair: str

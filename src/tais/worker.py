@@ -19,7 +19,7 @@ from tais.fit import choice_request
 from tais.generate import Job, recover_arm, resolved_engine, task_chunks
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
-from tais.records import ArmRun, ChunkStat, Generation, Item, total_counters
+from tais.records import ArmRun, ChunkStat, Generation, Item, acceptance_rate, total_counters
 from tais.worker_pool import DONE, ERROR_PREFIX, NEXT
 
 
@@ -174,11 +174,7 @@ def write_arm_run(
         n_tokens=n_tokens,
         tokens_per_s=n_tokens / wall_s if wall_s > 0 else 0.0,
         counters=counters,
-        acceptance_rate=(
-            counters.accepted_tokens / counters.draft_tokens
-            if counters is not None and counters.draft_tokens
-            else None
-        ),
+        acceptance_rate=acceptance_rate(counters),
         resumed=resumed,
         chunks=stats,
     )
