@@ -25,7 +25,7 @@ import pytest
 import tais.judge
 from tais.config import JudgeSpec
 from tais.errors import ConfigError, JudgeError
-from tais.io import read_jsonl, sha256_text
+from tais.io import read_jsonl, sha256_text, write_jsonl
 from tais.judge import judge_outputs
 from tais.judges import JudgeRequest, get_judge
 from tais.judges.ollama import (
@@ -203,6 +203,16 @@ def test_config_carries_the_server_digest(server: OllamaServer) -> None:
 
 
 @BOTH
+def test_server_version_is_what_the_server_reports(proxy: RecordingProxy) -> None:
+    judge = OllamaJudge(**options(proxy.host, model=proxy.model))
+    version = judge.server_version()
+    assert version == get_json(proxy.host, "/api/version")["version"]
+    assert judge.server_version() == version
+    asked = [r.path for r in proxy.requests if r.path == "/api/version"]
+    assert len(asked) == 2  # the judge's once (then cached), and this test's own
+
+
+@BOTH
 def test_request_sends_schema_format_temperature_0_and_seed(proxy: RecordingProxy) -> None:
     judge = get_judge("ollama", options(proxy.host, model=proxy.model, seed=1234))
     labels = judge.judge([JudgeRequest(item(1), "Sure, here is how.")])
@@ -327,6 +337,8 @@ def test_server_down_names_host_and_pull_command() -> None:
     assert host in message
     assert "`ollama pull gemma3:12b`" in message
     assert "could not connect" in message
+    with pytest.raises(JudgeError, match="could not connect"):
+        OllamaJudge(**options(host)).server_version()
 
 
 @BOTH
@@ -436,14 +448,30 @@ def test_stage_judges_each_distinct_output_once_and_is_blind(
         a = judged.labels[("armA-ARMSECRET", it.item_id)]["ollama"]
         assert judged.labels[("armB-ARMSECRET", it.item_id)]["ollama"] == a
 
-    # A re-run asks nothing: every judgement comes from the cache.
+    # The server's version is asked once and kept with every fresh judgement.
+    version = get_json(proxy.host, "/api/version")["version"]
+    assert judged.server_versions == {"ollama": [version]}
+    stored = read_jsonl(places.judgements("ollama"), Judgement)
+    assert len(stored) == 8
+    assert {j.server_version for j in stored} == {version}
+
+    # A re-run asks nothing: every judgement comes from the cache, with its server's version.
     proxy.clear()
     again = judge_outputs([spec], items, generations, places, seed=3)
     assert again.stats["ollama"].calls == 0
+    assert all(r.path != "/api/version" for r in proxy.requests)
     assert proxy.chats() == []
     assert again.labels == judged.labels
-    stored = read_jsonl(places.judgements("ollama"), Judgement)
-    assert len(stored) == 8
+    assert again.server_versions == {"ollama": [version]}
+
+    # Judgements cached before versions were kept say so.
+    write_jsonl(
+        places.judgements("ollama"),
+        [j.model_copy(update={"server_version": None}) for j in stored],
+    )
+    older = judge_outputs([spec], items, generations, places, seed=3)
+    assert older.stats["ollama"].calls == 0
+    assert older.server_versions == {"ollama": ["not recorded"]}
 
 
 @BOTH_GEMMA_SLOW

@@ -7,15 +7,21 @@ on text bytes (token identity "not measured") and acceptance is "not reported".
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from tais.backends.openai_http import SERVERS_HARDWARE
 from tais.io import read_jsonl
 from tais.pipeline import run_screen
 from tais.places import PublishPlaces
 from tais.records import ArmPerformance, Divergence, SampleRecord
 from tais.verify import verify
-from tests.ollama_server import OllamaServer, gemma_server_fixture  # noqa: F401  (fixture)
+from tests.ollama_server import (  # noqa: F401  (fixture)
+    OllamaServer,
+    gemma_server_fixture,
+    get_json,
+)
 
 from .engine_support import QuietProgress, write_config
 from .http_support import experiment, generations, outputs, small_battery
@@ -57,3 +63,11 @@ def test_ollama_target_only_replay_end_to_end(tmp_path: Path, gemma_server: Olla
     assert "| -/" in report  # token identity not measured, shown as such
     assert all(p.counters is None for p in read_jsonl(published.performance, ArmPerformance))
     assert verify(root, deep=True, runs_root=runs) == ["ollama"]
+    # What ran the model is the server's: tais records its version, not this machine's GPUs.
+    env = json.loads(published.environment.read_text())
+    version = get_json(gemma_server.host, "/api/version")["version"]
+    for arm in ("gemma", "gemma_replay"):
+        versions = env["engine_versions"][arm]
+        assert versions["server"] == version
+        assert versions["hardware"] == SERVERS_HARDWARE and "gpu" not in versions
+    assert env["gpu"] == SERVERS_HARDWARE

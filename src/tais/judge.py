@@ -14,7 +14,7 @@ from typing import Any
 from tais.config import JudgeSpec
 from tais.errors import ConfigError
 from tais.io import append_jsonl, canonical_json, read_intact_prefix, sha256_text, write_jsonl
-from tais.judges import JudgeRequest, code_sha256, get_judge
+from tais.judges import Judge, JudgeRequest, code_sha256, get_judge
 from tais.places import RunPlaces
 from tais.records import Generation, Item, Judgement
 
@@ -42,10 +42,22 @@ class JudgeStats:
 
 @dataclass
 class Judged:
-    """labels[(arm, item_id)][judge] -> that judge's labels."""
+    """labels[(arm, item_id)][judge] -> that judge's labels; server_versions[judge] -> the
+    distinct versions of the judge's server behind those labels (served judges only)."""
 
     labels: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
     stats: dict[str, JudgeStats] = field(default_factory=dict)
+    server_versions: dict[str, list[str]] = field(default_factory=dict)
+
+
+# Labels cached before server versions were kept carry none.
+UNRECORDED_VERSION = "not recorded"
+
+
+def server_version(judge: Judge) -> str | None:
+    """The version the judge's server reports; None for a judge without a server."""
+    ask = getattr(judge, "server_version", None)
+    return str(ask()) if callable(ask) else None
 
 
 def judgement_key(
@@ -115,6 +127,7 @@ def judge_outputs(
         stats.outputs = len(keyed)
         stats.unique = len({key for _, key in keyed})
         keys = list(pending)
+        version = server_version(judge) if keys else None
         for start in range(0, len(keys), BATCH):
             batch = keys[start : start + BATCH]
             labels = judge.judge([pending[k] for k in batch])
@@ -126,6 +139,7 @@ def judge_outputs(
                     judge=name,
                     judge_config_sha256=config_sha,
                     labels=lab,
+                    server_version=version,
                 )
                 for k, lab in zip(batch, labels, strict=True)
             ]
@@ -134,7 +148,10 @@ def judge_outputs(
             stats.calls += len(fresh)
         for gen, key in keyed:
             result.labels.setdefault((gen.arm, gen.item_id), {})[name] = cache[key].labels
-        stats.unparseable = sum(
-            bool(cache[key].labels.get("unparseable")) for key in {key for _, key in keyed}
-        )
+        used = {key for _, key in keyed}
+        stats.unparseable = sum(bool(cache[key].labels.get("unparseable")) for key in used)
+        if hasattr(judge, "server_version"):
+            result.server_versions[name] = sorted(
+                {cache[key].server_version or UNRECORDED_VERSION for key in used}
+            )
     return result

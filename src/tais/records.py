@@ -199,6 +199,9 @@ class Judgement(Record):
     judge: str
     judge_config_sha256: str
     labels: dict[str, Any]
+    # The version of the judge's server that answered (an LLM judge's runtime, beside the model
+    # digest in the labels); None for judges without a server and for older cache lines.
+    server_version: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class SampleRecord(Record):

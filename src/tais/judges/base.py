@@ -22,6 +22,9 @@ class JudgeRequest:
 
 
 class Judge(Protocol):
+    """A judge answered by a server (Ollama) also has `server_version() -> str`: the judge
+    stage asks it once before fresh calls and keeps it with each label it brings."""
+
     name: str
     kinds: frozenset[Kind]
 

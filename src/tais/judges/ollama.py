@@ -12,7 +12,9 @@ answer record. The questions and their templates (bundle/prompts/judges/):
 
 The model's digest (from the server's model list) and each template's SHA-256 are part of
 `config()`, whose hash keys the judge cache: a different model build or an edited template is a
-different judge. Every label record carries them too.
+different judge. Every label record carries them too. The server's version (/api/version) is
+recorded, not keyed: the judge stage keeps it with each fresh judgement, and environment.json
+lists the versions behind the published labels.
 
 An answer that does not parse is asked again (with the bad answer, a request for the JSON
 object alone, and twice the token budget), then recorded as unparseable: its label is None and
@@ -184,6 +186,7 @@ class OllamaJudge:
             )
         self.pinned_digest = digest
         self._digest: str | None = None
+        self._version: str | None = None
         self._client = ollama.Client(host=self.host, timeout=self.timeout)
         self._abort = threading.Event()
 
@@ -253,6 +256,24 @@ class OllamaJudge:
             else:
                 raise self._missing_model(names)
         return self._digest
+
+    def server_version(self) -> str:
+        """The server's own version (GET /api/version): the digest names the weights, this the
+        runtime that ran them (cached after the first call)."""
+        if self._version is None:
+            # The client has no call for it; its raw request keeps its host and error handling.
+            response = self._call(self._client._request_raw, "GET", "/api/version")
+            try:
+                version = response.json().get("version")
+            except (ValueError, AttributeError):
+                version = None
+            if not isinstance(version, str) or not version:
+                raise JudgeError(
+                    f"judge 'ollama': the server at {self.host} answered /api/version without "
+                    f"a version: {response.text[:200]!r}"
+                )
+            self._version = version
+        return self._version
 
     @property
     def digest(self) -> str:
