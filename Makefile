@@ -24,7 +24,7 @@ ifeq ($(TAIS_IN_IMAGE),1)
 BIN := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 endif
 
-.PHONY: setup setup-cuda lock bench adversarial-draft image demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny test test-all verify lint format models battery manifest clean \
+.PHONY: setup setup-cuda lock bench adversarial-draft image demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny judge-gemma test test-all verify lint format models battery manifest clean \
 	e0 e1 e2 e3 e4 e5 experiments
 
 # Every environment is installed from a lock in requirements/ (see `lock` below): each package
@@ -128,6 +128,29 @@ serving-invariance: setup
 # The paper's battery on the tiny models (reads TAIS_DATA_DIR, else the hub).
 paper-tiny: setup
 	$(BIN)/tais run bundle/configs/paper-tiny.yaml
+	$(MAKE) verify
+
+# The LLM judge on real Gemma 3 weights (270M; a base model, so its labels are poor: this checks
+# the path, template, JSON answers, digest and server version), published as
+# validation/judge-gemma/. Uses the Ollama server at OLLAMA_HOST (default 127.0.0.1:11434) if
+# one answers there; it must have gemma3:270m (`ollama pull gemma3:270m`). Otherwise, when the
+# CPU tool OLLAMA_CPU is there, starts one on OLLAMA_PORT and stops it by its PID afterwards.
+OLLAMA_CPU ?= ../shared/tools/ollama-cpu
+OLLAMA_PORT ?= 11434
+judge-gemma: setup
+	@host="$${OLLAMA_HOST:-http://127.0.0.1:11434}"; \
+	if curl -s -m 2 "$${host%/}/api/version" >/dev/null 2>&1; then \
+		echo "judge: the Ollama server at $$host"; export OLLAMA_HOST="$$host"; \
+	elif [ -x "$(OLLAMA_CPU)/start" ]; then \
+		started=$$($(OLLAMA_CPU)/start $(OLLAMA_PORT) gemma3:270m) || exit 1; \
+		eval "$$started"; export OLLAMA_HOST; \
+		trap '$(OLLAMA_CPU)/stop "$$TAIS_OLLAMA_PID"' EXIT; \
+		echo "judge: started $$OLLAMA_HOST (pid $$TAIS_OLLAMA_PID) with $(OLLAMA_CPU)"; \
+	else \
+		echo "no Ollama server answers at $$host: start one with gemma3:270m" \
+			"(ollama serve; ollama pull gemma3:270m) and set OLLAMA_HOST"; exit 1; \
+	fi; \
+	$(BIN)/tais run bundle/configs/judge-gemma.yaml
 	$(MAKE) verify
 
 # The paper's experiments (bundle/configs/experiments/, see the README there):
