@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tais.errors import ConfigError, EngineError
-from tais.generate import task_chunks
+from tais.generate import battery_chunks
 from tais.io import read_jsonl
 from tais.pipeline import ScreenResult, run_screen
 from tais.places import VOLATILE
@@ -84,7 +84,7 @@ def outputs(runs: Path, arm: str) -> list[tuple[str, int, str, list[int] | None]
 
 
 def planned_chunks(battery: Path) -> int:
-    return len(task_chunks(read_jsonl(battery, Item), BATCH))
+    return len(battery_chunks(read_jsonl(battery, Item), BATCH))
 
 
 def chunk_count(runs: Path, arm: str) -> int:

@@ -276,8 +276,8 @@ def check_item_sums(
             total = total.plus(c)
         if not _same_counts(total, p.counters):
             problems.append(
-                f"{where}: arm {p.arm!r}'s item counters sum to {total.model_dump()}, "
-                f"its chunks' to {p.counters.model_dump()}"
+                f"{where}: arm {p.arm!r}: the items' counters sum to {total.model_dump()}, "
+                f"the chunks' to {p.counters.model_dump()}"
             )
     return problems
 
