@@ -31,7 +31,7 @@ from .engine_support import QuietProgress, demo_data, write_config
 from .http_support import small_battery
 
 N_ITEMS = 24  # every 12th demo item: all three tasks
-BATCH = 4  # several chunks per arm (per task), so that a kill lands mid-arm
+BATCH = 4  # several chunks per arm, so that a kill lands mid-arm
 # One demo arm of each kind: none, a draft model and n-gram (the adversarial draft is a draft
 # model too, and would add an engine start to the default test run).
 DEMO_ARMS = ("target_only", "draft_k3", "ngram_k3")
