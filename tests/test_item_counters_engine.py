@@ -1,6 +1,6 @@
 """Each output's own speculative counters (vLLM's per-request metrics) add up, chunk by chunk,
 to the engine's global counters read around the chunk: the per-item derivation counts what
-the engine counts."""
+the engine counts, offline and from a server tais starts."""
 
 from __future__ import annotations
 
@@ -20,12 +20,20 @@ from .engine_support import QuietProgress, demo_data
 pytestmark = pytest.mark.engine
 
 
-@pytest.mark.parametrize("arm_name", ["draft_k3", "ngram_k3"])
-def test_item_counters_sum_to_the_chunks_counters(tmp_path: Path, arm_name: str) -> None:
+@pytest.mark.parametrize(
+    ("arm_name", "served"), [("draft_k3", False), ("ngram_k3", False), ("draft_k3", True)]
+)
+def test_item_counters_sum_to_the_chunks_counters(
+    tmp_path: Path, arm_name: str, served: bool
+) -> None:
     data = demo_data()
     data["battery"][0]["limit"] = 4  # 12 items, 4 of each task
     data["engine"]["batch_size"] = 5  # chunks of 5, 5, 2: the first two span tasks
     data["arms"] = [arm for arm in data["arms"] if arm["name"] == arm_name]
+    if served:
+        # Above concurrency 1 the chunk's counters are the server's /metrics read around it,
+        # and each output's come from its answer alone.
+        data["arms"][0].update(serve={}, http={"concurrency": 4})
     data["contrasts"] = []
     config = parse_config(data)
     places = RunPlaces.for_experiment(tmp_path, config.experiment)
