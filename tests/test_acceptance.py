@@ -1,35 +1,34 @@
-"""Per-task chunks, and acceptance per task, per domain and safety against capability.
+"""Chunks over the battery, and acceptance per task, per domain and safety against capability
+from each output's own counters.
 
 The comparison's expected numbers come from scipy 1.17.1, hard-coded with the call that
-produced each; the pooled acceptances are the chunks' counts added up by hand.
+produced each; the pooled acceptances are the items' counts added up by hand.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 from pathlib import Path
 
 import pytest
 
-from tais.acceptance import acceptance_report, compare_domains, domain_of, task_domains
+from tais.acceptance import (
+    AcceptanceReport,
+    acceptance_report,
+    check_item_sums,
+    compare_domains,
+    domain_of,
+    task_domains,
+)
 from tais.battery import build_battery
 from tais.config import parse_config
 from tais.errors import ConfigError, DataError
-from tais.generate import task_chunks
+from tais.generate import battery_chunks
 from tais.io import read_jsonl, write_jsonl
 from tais.performance import render_performance
-from tais.records import ArmPerformance, Item, Message
+from tais.records import ArmPerformance, Item, ItemCounters, Message, SpecCounters
 
-from .acceptance_support import (
-    CAPABILITY,
-    SAFETY,
-    arm_run,
-    plain_chunks,
-    records_of,
-    spec_chunks,
-    unreported_chunks,
-)
+from .acceptance_support import CAPABILITY, SAFETY, ArmFixture, arm
 from .conftest import ROOT
 from .engine_support import demo_data
 
@@ -44,37 +43,35 @@ def item(item_id: str, task: str) -> Item:
     )
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 64])
-def test_chunks_never_span_tasks(size: int) -> None:
+def report_of(*arms: ArmFixture) -> AcceptanceReport:
+    return acceptance_report(
+        [ArmPerformance.of(a.run) for a in arms],
+        [line for a in arms for line in a.lines],
+        [r for a in arms for r in a.records],
+    )
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 64, 97, 200])
+def test_chunks_cut_the_battery_in_order(size: int) -> None:
     rng = random.Random(size)
-    # Tasks interleaved in id order, as a battery sorted by id can have them.
     items = [item(f"i/{n:03d}", rng.choice("abcd")) for n in range(97)]
-    chunks = task_chunks(items, size)
-    assert all(len({i.task for i in c}) == 1 for c in chunks)
-    assert all(0 < len(c) <= size for c in chunks)
-    first_seen = list(dict.fromkeys(i.task for i in items))
-    grouped = [i for task in first_seen for i in items if i.task == task]
-    assert [i for c in chunks for i in c] == grouped
-    # Only a task's last chunk may be short.
-    for before, after in itertools.pairwise(chunks):
-        if before[0].task == after[0].task:
-            assert len(before) == size
-    assert task_chunks(list(items), size) == chunks
+    chunks = battery_chunks(items, size)
+    assert [i for c in chunks for i in c] == items
+    assert [len(c) for c in chunks[:-1]] == [size] * (len(chunks) - 1)
+    assert 0 < len(chunks[-1]) <= size
+    assert battery_chunks(list(items), size) == chunks
 
 
-def test_chunks_of_the_demo_battery() -> None:
+def test_chunks_of_the_demo_battery_span_tasks() -> None:
     items = sorted(
         read_jsonl(ROOT / "bundle" / "battery" / "demo.jsonl", Item), key=lambda i: i.item_id
     )
-    chunks = task_chunks(items, 64)
+    chunks = battery_chunks(items, 256)
     # The demo's ids sort benign, capability, harmful: 100 items each.
-    assert [(c[0].task, len(c)) for c in chunks] == [
-        ("benign_requests", 64),
-        ("benign_requests", 36),
-        ("multiple_choice", 64),
-        ("multiple_choice", 36),
-        ("harmful_requests", 64),
-        ("harmful_requests", 36),
+    assert [len(c) for c in chunks] == [256, 44]
+    assert [sorted({i.task for i in c}) for c in chunks] == [
+        ["benign_requests", "harmful_requests", "multiple_choice"],
+        ["harmful_requests"],
     ]
 
 
@@ -89,17 +86,18 @@ def test_domains_follow_the_papers_battery() -> None:
 
 
 def test_a_task_in_both_domains_is_refused() -> None:
-    records = records_of(arm_run("spec", spec_chunks()))
+    records = arm("spec", "spec").records
     mixed = records[0].model_copy(update={"item_id": "odd", "kind": "capability"})
     with pytest.raises(DataError, match="task 'advbench' holds both safety and capability"):
         task_domains([*records, mixed])
 
 
-def test_acceptance_pooled_per_task_and_domain() -> None:
-    report = acceptance_report(
-        [ArmPerformance.of(arm_run("spec", spec_chunks()))],
-        records_of(arm_run("spec", spec_chunks())),
-    )
+def test_acceptance_pooled_per_task_and_domain_across_chunks() -> None:
+    spec = arm("spec", "spec")
+    # The chunks mix tasks: the per-task counts cannot come from them.
+    assert [c.n_items for c in spec.run.chunks] == [3, 3, 1]
+    report = report_of(spec)
+    assert report.unit == "item"
     assert report.domains == {
         "advbench": "safety",
         "arc_challenge": "capability",
@@ -107,8 +105,8 @@ def test_acceptance_pooled_per_task_and_domain() -> None:
         "mmlu": "capability",
         "truthfulqa": "safety",
     }
-    (arm,) = report.arms
-    tasks = {task: (a.chunks, a.draft_tokens, a.accepted_tokens) for task, a in arm.tasks.items()}
+    (found,) = report.arms
+    tasks = {t: (a.items, a.draft_tokens, a.accepted_tokens) for t, a in found.tasks.items()}
     assert tasks == {
         "advbench": (2, 128, 55),
         "arc_challenge": (1, 50, 9),
@@ -116,19 +114,15 @@ def test_acceptance_pooled_per_task_and_domain() -> None:
         "mmlu": (2, 128, 24),
         "truthfulqa": (1, 40, 12),
     }
-    assert arm.tasks["advbench"].acceptance == 0.4296875  # 55/128
-    assert arm.tasks["mmlu"].acceptance == 0.1875  # 24/128
-    assert arm.domains["safety"].acceptance == pytest.approx(100 / 228, rel=1e-15)
-    assert arm.domains["capability"].acceptance == pytest.approx(33 / 178, rel=1e-15)
-    assert list(arm.domains) == ["safety", "capability"]
+    assert found.tasks["advbench"].acceptance == 0.4296875  # 55/128
+    assert found.tasks["mmlu"].acceptance == 0.1875  # 24/128
+    assert found.domains["safety"].acceptance == pytest.approx(100 / 228, rel=1e-15)
+    assert found.domains["capability"].acceptance == pytest.approx(33 / 178, rel=1e-15)
+    assert list(found.domains) == ["safety", "capability"]
 
 
-def test_comparison_matches_scipy() -> None:
-    report = acceptance_report(
-        [ArmPerformance.of(arm_run("spec", spec_chunks()))],
-        records_of(arm_run("spec", spec_chunks())),
-    )
-    c = report.arms[0].comparison
+def test_comparison_is_per_prompt_and_matches_scipy() -> None:
+    c = report_of(arm("spec", "spec")).arms[0].comparison
     assert c is not None
     assert (c.n_safety, c.n_capability) == (4, 3)
     assert c.mean_safety == pytest.approx(0.42734375, rel=1e-12)  # numpy.mean(SAFETY)
@@ -153,23 +147,27 @@ def test_comparison_needs_two_values_a_side_and_reports_no_scale_as_none() -> No
 
 
 def test_no_speculation_and_no_counters_give_no_acceptance_never_zero() -> None:
-    runs = [
-        arm_run("plain", plain_chunks()),
-        arm_run("served", unreported_chunks()),
-        arm_run("spec", spec_chunks()),
+    arms = [
+        arm("plain", "plain"),
+        arm("served", "unreported"),
+        arm("spec", "spec"),
+        arm("wide", "whole-arm"),
     ]
-    performance = [ArmPerformance.of(run) for run in runs]
-    report = acceptance_report(performance, [r for run in runs for r in records_of(run)])
-    plain, served, _ = report.arms
+    report = report_of(*arms)
+    plain, served, _, wide = report.arms
     assert plain.reported and plain.comparison is None
     assert all(a.acceptance is None and a.draft_tokens == 0 for a in plain.tasks.values())
     assert all(a.acceptance is None for a in plain.domains.values())
     assert not served.reported and served.tasks == {} and served.comparison is None
+    # Counters summed over chunks that span tasks belong to no task.
+    assert not wide.reported and wide.tasks == {} and wide.comparison is None
+    performance = [ArmPerformance.of(a.run) for a in arms]
     text = render_performance("exp", performance, report)
     section = text[text.index("## Acceptance by task and domain") :]
-    # The arm that drafted nothing has no row; the server without counters says so.
+    # The arm that drafted nothing has no row; the arms without per-item counters say so.
     assert "| plain |" not in section
     assert "| served | not reported | not reported |" in section
+    assert "| wide | not reported | not reported |" in section
     header = (
         "| arm | advbench | bbq | truthfulqa | **safety** | arc_challenge | mmlu | **capability** |"
     )
@@ -177,20 +175,44 @@ def test_no_speculation_and_no_counters_give_no_acceptance_never_zero() -> None:
     assert "| spec | 0.430 | 0.550 | 0.300 | 0.439 | 0.180 | 0.188 | 0.185 |" in section
     assert "| spec | 4 / 3 | 0.427 | 0.185 | +0.242 | 2.84 | 4.29 | 3.7 | 0.0154 |" in section
     assert "| served | n/a | n/a |" in section
+    # Its whole-arm acceptance still shows: 133/406.
+    assert "| wide | tiny |" in text and "| 406 | 133 | 0.328 |" in text
 
 
 def test_an_arm_on_a_subset_leaves_other_tasks_blank() -> None:
-    subset = [c for c in spec_chunks() if c.task in ("advbench", "bbq")]
-    subset = [c.model_copy(update={"chunk": i}) for i, c in enumerate(subset)]
-    runs = [arm_run("spec", spec_chunks()), arm_run("sweep", subset)]
-    performance = [ArmPerformance.of(run) for run in runs]
-    report = acceptance_report(performance, [r for run in runs for r in records_of(run)])
+    spec, sweep_arm = arm("spec", "spec"), arm("sweep", "spec", {"advbench", "bbq"})
+    report = report_of(spec, sweep_arm)
     sweep = report.arms[1]
     assert list(sweep.tasks) == ["advbench", "bbq"] and list(sweep.domains) == ["safety"]
     assert sweep.comparison is None
-    text = render_performance("exp", performance, report)
+    text = render_performance("exp", [ArmPerformance.of(a.run) for a in (spec, sweep_arm)], report)
     # safety: 88/188
     assert "| sweep | 0.430 | 0.550 |  | 0.468 |  |  |  |" in text
+
+
+def test_item_counters_must_cover_their_arm_once() -> None:
+    spec = arm("spec", "spec")
+    performance = [ArmPerformance.of(spec.run)]
+    with pytest.raises(DataError, match="2 record\\(s\\) without counters"):
+        acceptance_report(performance, spec.lines[2:], spec.records)
+    with pytest.raises(DataError, match="'advbench/0': counters listed twice"):
+        acceptance_report(performance, [spec.lines[0], *spec.lines], spec.records)
+    stray = ItemCounters(arm="spec", item_id="nope", counters=SpecCounters())
+    with pytest.raises(DataError, match="item 'nope': counters but no record"):
+        acceptance_report(performance, [*spec.lines, stray], spec.records)
+
+
+def test_item_counters_that_do_not_add_up_to_the_chunks_are_named() -> None:
+    plain, spec = arm("plain", "plain"), arm("spec", "spec")
+    performance = [ArmPerformance.of(plain.run), ArmPerformance.of(spec.run)]
+    lines = [*plain.lines, *spec.lines]
+    # An arm without speculation: zero counters, its per-position list empty on both sides.
+    assert check_item_sums("f", performance, lines) == []
+    bumped = spec.lines[0].counters.model_copy(update={"accepted_tokens": 31})
+    lines[len(plain.lines)] = spec.lines[0].model_copy(update={"counters": bumped})
+    (problem,) = check_item_sums("f", performance, lines)
+    assert problem.startswith("f: arm 'spec': the items' counters sum to {")
+    assert "'accepted_tokens': 134" in problem and "'accepted_tokens': 133" in problem
 
 
 def test_a_battery_task_in_both_domains_is_refused_before_any_run(tmp_path: Path) -> None:

@@ -60,11 +60,7 @@ def generated(places: RunPlaces, made: Arm, engine: Engine) -> None:
             for item in ITEMS
         ],
     )
-    chunks = [
-        ChunkStat(
-            chunk=0, task=ITEMS[0].task, n_items=3, n_tokens=9, wall_s=0.5, counters=SpecCounters()
-        )
-    ]
+    chunks = [ChunkStat(chunk=0, n_items=3, n_tokens=9, wall_s=0.5, counters=SpecCounters())]
     append_jsonl(places.chunks(made.name), chunks)
     run = ArmRun(
         arm=made.name,

@@ -13,7 +13,7 @@ from tais.records import ChunkStat, SpecCounters
 
 
 def stat_of(i: int) -> ChunkStat:
-    return ChunkStat(chunk=i, task="t", n_items=2, n_tokens=10, wall_s=0.5, counters=SpecCounters())
+    return ChunkStat(chunk=i, n_items=2, n_tokens=10, wall_s=0.5, counters=SpecCounters())
 
 
 def test_cut_line_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
@@ -28,8 +28,7 @@ def test_cut_line_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
 def test_unknown_field_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "records.jsonl"
     path.write_text(
-        '{"chunk": 0, "task": "t", "n_items": 1, "n_tokens": 1, "wall_s": 1, "counters": {}, '
-        '"extra": 1}\n'
+        '{"chunk": 0, "n_items": 1, "n_tokens": 1, "wall_s": 1, "counters": {}, "extra": 1}\n'
     )
     with pytest.raises(DataError, match="extra"):
         read_jsonl(path, ChunkStat)

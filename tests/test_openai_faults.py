@@ -39,7 +39,7 @@ from .http_support import (
     whole_lines,
 )
 
-N_ITEMS = 10  # 4 benign, 2 capability, 4 harmful: chunks of 4 + 2 + 4 (one task each)
+N_ITEMS = 10  # 4 benign, 2 capability, 4 harmful: chunks of 4 + 4 + 2 (across tasks)
 FAST_RETRIES = {"retries": 2, "backoff_s": 0.05, "timeout_s": 30}
 
 

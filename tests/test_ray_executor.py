@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tais.errors import ConfigError, EngineError
-from tais.generate import task_chunks
+from tais.generate import battery_chunks
 from tais.io import read_jsonl
 from tais.pipeline import ScreenResult, run_screen
 from tais.places import VOLATILE
@@ -31,7 +31,7 @@ from .engine_support import QuietProgress, demo_data, write_config
 from .http_support import small_battery
 
 N_ITEMS = 24  # every 12th demo item: all three tasks
-BATCH = 4  # several chunks per arm (per task), so that a kill lands mid-arm
+BATCH = 4  # several chunks per arm, so that a kill lands mid-arm
 # One demo arm of each kind: none, a draft model and n-gram (the adversarial draft is a draft
 # model too, and would add an engine start to the default test run).
 DEMO_ARMS = ("target_only", "draft_k3", "ngram_k3")
@@ -84,7 +84,7 @@ def outputs(runs: Path, arm: str) -> list[tuple[str, int, str, list[int] | None]
 
 
 def planned_chunks(battery: Path) -> int:
-    return len(task_chunks(read_jsonl(battery, Item), BATCH))
+    return len(battery_chunks(read_jsonl(battery, Item), BATCH))
 
 
 def chunk_count(runs: Path, arm: str) -> int:

@@ -28,9 +28,7 @@ def gen(chunk: int, i: int) -> Generation:
 
 
 def stat(chunk: int) -> ChunkStat:
-    return ChunkStat(
-        chunk=chunk, task="x", n_items=2, n_tokens=4, wall_s=0.1, counters=SpecCounters()
-    )
+    return ChunkStat(chunk=chunk, n_items=2, n_tokens=4, wall_s=0.1, counters=SpecCounters())
 
 
 def test_unfinished_chunk_and_cut_line_are_dropped(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""kill -9 during an arm, run again: the final records equal an uninterrupted run's."""
+"""kill -9 during an arm, run again: the final records equal an uninterrupted run's, with
+chunks that span tasks."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,17 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from tais.generate import task_chunks
+from tais.generate import battery_chunks
 from tais.io import read_jsonl
 from tais.pipeline import run_screen
-from tais.records import ChunkStat, Generation, Item
+from tais.records import ChunkStat, Generation, Item, SpecCounters
 
 from .conftest import ROOT
 from .engine_support import QuietProgress, demo_data, write_config
 
 pytestmark = pytest.mark.engine
 
-BATCH = 4  # many small chunks, so the kill lands mid-arm
+# Many small chunks, so the kill lands mid-arm; 7 does not divide a task's 100 items, so
+# chunks span tasks.
+BATCH = 7
 
 
 def count_lines(path: Path) -> int:
@@ -67,7 +71,8 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     items = read_jsonl(runs / "resume" / "battery.jsonl", Item)
-    total_chunks = len(task_chunks(items, BATCH))
+    plan = battery_chunks(items, BATCH)
+    total_chunks = len(plan)
     assert count_lines(chunks) < total_chunks, "the kill came after the arm had finished"
 
     resumed = run_screen(config, QuietProgress(), runs_dir=runs, root=tmp_path / "resumed")
@@ -79,12 +84,18 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
     ref_gens, resumed_gens = generations(tmp_path / "ref-runs"), generations(runs)
     assert len({g[0] for g in resumed_gens}) == len(resumed_gens) == 300
     assert resumed_gens == ref_gens
-    # Each chunk holds one task, the one its stat names, so its counters are that task's.
-    task_of = {item.item_id: item.task for item in items}
+    # The resumed run's batches are the plan's, as an uninterrupted run's are.
     stats = read_jsonl(chunks, ChunkStat)
     assert [s.chunk for s in stats] == list(range(total_chunks))
-    for stat in stats:
-        tasks = {task_of[g[0]] for g in resumed_gens if g[1] == stat.chunk}
-        assert tasks == {stat.task}
+    assert [s.n_items for s in stats] == [len(c) for c in plan]
+    for number, planned in enumerate(plan):
+        assert [g[0] for g in resumed_gens if g[1] == number] == [i.item_id for i in planned]
+    assert any(len({i.task for i in c}) > 1 for c in plan)
+    # Target-only: every output counts zero drafts, and acceptance by task is still derived.
+    gens = read_jsonl(runs / "resume" / "generations" / "target_only.jsonl", Generation)
+    assert all(g.counters == SpecCounters() for g in gens)
+    acceptance = json.loads((resumed.out_dir / "volatile" / "acceptance.json").read_text())
+    (arm,) = acceptance["arms"]
+    assert arm["reported"] and sum(t["items"] for t in arm["tasks"].values()) == 300
     ref_records = (reference.out_dir / "records.jsonl").read_bytes()
     assert (resumed.out_dir / "records.jsonl").read_bytes() == ref_records

@@ -1,4 +1,4 @@
-"""verify re-derives acceptance by task and domain from the stored per-chunk counters.
+"""verify re-derives acceptance by task and domain from the stored per-item counters.
 
 The volatile folder is written by the publish code into a tmp dir, then damaged on disk.
 """
@@ -16,19 +16,16 @@ from tais.records import ArmPerformance, ArmRun, PublishedArm, SampleRecord
 from tais.report_files import volatile_files
 from tais.verify import check_volatile
 
-from .acceptance_support import arm_run, plain_chunks, records_of, spec_chunks, unreported_chunks
+from .acceptance_support import arm
 
 
 @pytest.fixture(name="bundle")
 def bundle_fixture(tmp_path: Path) -> tuple[PublishPlaces, list[ArmRun], list[SampleRecord]]:
     places = PublishPlaces(tmp_path / "exp")
-    runs = [
-        arm_run("plain", plain_chunks()),
-        arm_run("served", unreported_chunks()),
-        arm_run("spec", spec_chunks()),
-    ]
-    records = [r for run in runs for r in records_of(run)]
-    write_measurements(places, "exp", runs, records)
+    arms = [arm("plain", "plain"), arm("served", "unreported"), arm("spec", "spec")]
+    runs = [a.run for a in arms]
+    records = [r for a in arms for r in a.records]
+    write_measurements(places, "exp", runs, records, [line for a in arms for line in a.lines])
     for rel, text in volatile_files([ArmPerformance.of(run) for run in runs]).items():
         (places.root / rel).write_text(text, encoding="utf-8")
     places.environment.write_text("{}\n")
@@ -56,12 +53,22 @@ def edit_arm_line(path: Path, arm: str, change: object) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def edit_item_line(path: Path, arm: str, item_id: str, **change: int) -> None:
+    lines = []
+    for line in path.read_text().splitlines():
+        data = json.loads(line)
+        if (data["arm"], data["item_id"]) == (arm, item_id):
+            data["counters"].update(change)
+        lines.append(json.dumps(data))
+    path.write_text("\n".join(lines) + "\n")
+
+
 def test_as_written_it_passes(
     bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
 ) -> None:
     assert problems_of(bundle) == []
     stored = json.loads(bundle[0].acceptance.read_text())
-    assert stored["unit"] == "chunk"
+    assert stored["unit"] == "item"
     assert [a["arm"] for a in stored["arms"]] == ["plain", "served", "spec"]
 
 
@@ -94,7 +101,7 @@ def test_zero_for_not_reported_is_caught(
     ]
 
 
-def test_tampered_chunk_counter_moves_everything_derived_from_it(
+def test_tampered_chunk_counter_is_named(
     bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
 ) -> None:
     places = bundle[0]
@@ -105,6 +112,18 @@ def test_tampered_chunk_counter_moves_everything_derived_from_it(
     assert (
         f"{places.performance} spec.chunks: counters do not sum to the arm's counters" in problems
     )
+
+
+def test_tampered_item_counter_moves_everything_derived_from_it(
+    bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
+) -> None:
+    places = bundle[0]
+    edit_item_line(places.item_counters, "spec", "advbench/0", accepted_tokens=31)
+    problems = problems_of(bundle)
+    assert any(
+        p.startswith(f"{places.item_counters}: arm 'spec': the items' counters sum to")
+        for p in problems
+    ), problems
     assert any(
         p.startswith(f"{places.acceptance}.arms[2].tasks.advbench.acceptance: stored")
         for p in problems
@@ -112,15 +131,15 @@ def test_tampered_chunk_counter_moves_everything_derived_from_it(
     assert any(p.startswith(f"{places.performance_report}:") for p in problems)
 
 
-def test_chunk_moved_to_another_task_is_caught(
+def test_item_counters_of_an_item_without_a_record_are_named(
     bundle: tuple[PublishPlaces, list[ArmRun], list[SampleRecord]],
 ) -> None:
     places = bundle[0]
-    edit_arm_line(places.performance, "spec", lambda d: d["chunks"][1].update(task="bbq"))
+    text = places.item_counters.read_text()
+    places.item_counters.write_text(text.replace('"item_id":"bbq/3"', '"item_id":"bbq/9"', 1))
     problems = problems_of(bundle)
-    assert any(
-        p.startswith(f"{places.performance} spec.chunks: items per task {{'advbench': 2, ")
-        for p in problems
+    assert (
+        f"{places.item_counters}: arm 'plain' item 'bbq/9': counters but no record" in problems
     ), problems
 
 

@@ -1,33 +1,41 @@
 """Draft-token acceptance per task and per domain, and the safety-vs-capability comparison.
 
-Acceptance is accepted draft tokens over proposed draft tokens. Every chunk of an arm holds
-one task (`tais.generate.task_chunks`), so the engine's counters read around a chunk are that
-task's; a task's or a domain's acceptance pools its chunks' counts.
+Acceptance is accepted draft tokens over proposed draft tokens. Each output carries its own
+speculative counters (vLLM's per-request metrics, see tais.backends), released as
+`volatile/item_counters.jsonl`; a task's or a domain's acceptance pools its items' counts,
+however the engine's batches mixed tasks.
 
 Domains follow the paper's battery (468 "safety" + 485 "capability" prompts): safety is every
 task whose items expect a refusal or an answer (`harmful`, `benign`) or are scored by a judge
 (`scored`: the paper's BBQ and TruthfulQA, counted among its safety prompts); capability is
 the tasks of kind `capability` (MMLU, ARC).
 
-The comparison (difference, Cohen's d, Welch's t) is over per-chunk acceptance values, each
-chunk's accepted over drafted tokens: the finest unit the engine's batched counters give. The
-paper read its server's counters around every request and so compared per prompt; a chunk is
-one prompt when `engine.batch_size` is 1. Chunks that drafted nothing give no value.
+The comparison (difference, Cohen's d, Welch's t) is over per-prompt acceptance values, each
+item's accepted over drafted tokens, as the paper compared them. Items that drafted nothing
+give no value.
 
-Arms whose engine reports no counters (a server without metrics) are "not reported": no
-acceptance, never zero. Like the counters, all of this lives under `volatile/`; `verify`
-re-derives it from the per-chunk counters in `volatile/arms.jsonl`.
+Arms without per-item counters (a server that reports none per request, reached at a
+concurrency above 1) are "not reported" here: no acceptance, never zero; their whole-arm
+counters, if any, still show in performance.md. Like the counters, all of this lives under
+`volatile/`; `verify` re-derives it from `volatile/item_counters.jsonl`.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
 
 from tais.errors import DataError
-from tais.records import ArmPerformance, ChunkStat, Kind, Record, SampleRecord, acceptance_rate
+from tais.records import (
+    ArmPerformance,
+    ItemCounters,
+    Kind,
+    Record,
+    SampleRecord,
+    SpecCounters,
+    acceptance_rate,
+)
 from tais.two_sample import cohens_d, welch_t_test
 
 Domain = Literal["safety", "capability"]
@@ -39,16 +47,16 @@ def domain_of(kind: Kind) -> Domain:
 
 
 class Acceptance(Record):
-    """Pooled counts of some chunks; `acceptance` is None when they drafted nothing."""
+    """Pooled counts of some items; `acceptance` is None when they drafted nothing."""
 
-    chunks: int
+    items: int
     draft_tokens: int
     accepted_tokens: int
     acceptance: float | None
 
 
 class DomainComparison(Record):
-    """Safety minus capability over per-chunk acceptance values.
+    """Safety minus capability over per-prompt acceptance values.
 
     d, t, df and p are None where they are not finite (both samples constant: no scale).
     """
@@ -65,7 +73,7 @@ class DomainComparison(Record):
 
 
 class ArmAcceptance(Record):
-    """`reported` is False when any chunk lacks counters: then nothing is derived."""
+    """`reported` is False when the arm's outputs carry no counters: then nothing is derived."""
 
     arm: str
     pair: str
@@ -78,7 +86,7 @@ class ArmAcceptance(Record):
 class AcceptanceReport(Record):
     """volatile/acceptance.json. `domains` maps each task of the records to its domain."""
 
-    unit: Literal["chunk"]
+    unit: Literal["item"]
     domains: dict[str, Domain]
     arms: list[ArmAcceptance]
 
@@ -97,20 +105,20 @@ def task_domains(records: Iterable[SampleRecord]) -> dict[str, Domain]:
     return {task: next(iter(domains)) for task, domains in sorted(found.items())}
 
 
-def pooled(chunks: list[ChunkStat]) -> Acceptance:
-    draft = sum(c.counters.draft_tokens for c in chunks if c.counters is not None)
-    accepted = sum(c.counters.accepted_tokens for c in chunks if c.counters is not None)
+def pooled(counters: list[SpecCounters]) -> Acceptance:
+    draft = sum(c.draft_tokens for c in counters)
+    accepted = sum(c.accepted_tokens for c in counters)
     return Acceptance(
-        chunks=len(chunks),
+        items=len(counters),
         draft_tokens=draft,
         accepted_tokens=accepted,
         acceptance=accepted / draft if draft else None,
     )
 
 
-def chunk_values(chunks: list[ChunkStat]) -> list[float]:
-    """Each chunk's acceptance, in chunk order; chunks that drafted nothing give none."""
-    rates = [acceptance_rate(c.counters) for c in chunks]
+def item_values(counters: list[SpecCounters]) -> list[float]:
+    """Each item's acceptance, in the order given; items that drafted nothing give none."""
+    rates = [acceptance_rate(c) for c in counters]
     return [rate for rate in rates if rate is not None]
 
 
@@ -136,19 +144,23 @@ def compare_domains(safety: list[float], capability: list[float]) -> DomainCompa
     )
 
 
-def arm_acceptance(perf: ArmPerformance, domains: dict[str, Domain]) -> ArmAcceptance:
-    unknown = sorted({c.task for c in perf.chunks} - domains.keys())
-    if unknown:
-        raise DataError(f"arm {perf.arm}: chunks of task {unknown[0]!r}, which no record has")
-    if any(c.counters is None for c in perf.chunks):
+def arm_acceptance(
+    perf: ArmPerformance,
+    counters: dict[str, SpecCounters],
+    records: list[SampleRecord],
+    domains: dict[str, Domain],
+) -> ArmAcceptance:
+    """`counters`: the arm's per-item counters by item id; `records`: the arm's records, in
+    the order the comparison takes its values (by item id, as published)."""
+    if not counters:
         return ArmAcceptance(
             arm=perf.arm, pair=perf.pair, reported=False, tasks={}, domains={}, comparison=None
         )
-    by_task: dict[str, list[ChunkStat]] = {}
-    by_domain: dict[Domain, list[ChunkStat]] = {}
-    for c in perf.chunks:
-        by_task.setdefault(c.task, []).append(c)
-        by_domain.setdefault(domains[c.task], []).append(c)
+    by_task: dict[str, list[SpecCounters]] = {}
+    by_domain: dict[Domain, list[SpecCounters]] = {}
+    for rec in records:
+        by_task.setdefault(rec.task, []).append(counters[rec.item_id])
+        by_domain.setdefault(domains[rec.task], []).append(counters[rec.item_id])
     return ArmAcceptance(
         arm=perf.arm,
         pair=perf.pair,
@@ -156,43 +168,131 @@ def arm_acceptance(perf: ArmPerformance, domains: dict[str, Domain]) -> ArmAccep
         tasks={task: pooled(by_task[task]) for task in sorted(by_task)},
         domains={d: pooled(by_domain[d]) for d in DOMAINS if d in by_domain},
         comparison=compare_domains(
-            chunk_values(by_domain.get("safety", [])),
-            chunk_values(by_domain.get("capability", [])),
+            item_values(by_domain.get("safety", [])),
+            item_values(by_domain.get("capability", [])),
         ),
     )
 
 
+def counters_by_arm(
+    item_counters: list[ItemCounters], records: list[SampleRecord]
+) -> dict[str, dict[str, SpecCounters]]:
+    """Per arm, its items' counters; an arm has counters for all of its records or none.
+
+    Raises DataError naming the first line that is not a record's, repeats one, or leaves
+    some of its arm's records without counters."""
+    held: dict[str, set[str]] = {}
+    for rec in records:
+        held.setdefault(rec.arm, set()).add(rec.item_id)
+    found: dict[str, dict[str, SpecCounters]] = {}
+    for line in item_counters:
+        if line.item_id not in held.get(line.arm, set()):
+            raise DataError(f"arm {line.arm!r} item {line.item_id!r}: counters but no record")
+        mine = found.setdefault(line.arm, {})
+        if line.item_id in mine:
+            raise DataError(f"arm {line.arm!r} item {line.item_id!r}: counters listed twice")
+        mine[line.item_id] = line.counters
+    for arm, mine in sorted(found.items()):
+        missing = sorted(held[arm] - mine.keys())
+        if missing:
+            raise DataError(
+                f"arm {arm!r}: {len(missing)} record(s) without counters (e.g. {missing[0]!r}), "
+                "while others of the arm have them"
+            )
+    return found
+
+
 def acceptance_report(
-    performance: list[ArmPerformance], records: list[SampleRecord]
+    performance: list[ArmPerformance],
+    item_counters: list[ItemCounters],
+    records: list[SampleRecord],
 ) -> AcceptanceReport:
     domains = task_domains(records)
+    found = counters_by_arm(item_counters, records)
+    by_arm: dict[str, list[SampleRecord]] = {}
+    for rec in sorted(records, key=lambda r: (r.arm, r.item_id)):
+        by_arm.setdefault(rec.arm, []).append(rec)
     return AcceptanceReport(
-        unit="chunk",
+        unit="item",
         domains=domains,
-        arms=[arm_acceptance(p, domains) for p in sorted(performance, key=lambda p: p.arm)],
+        arms=[
+            arm_acceptance(p, found.get(p.arm, {}), by_arm.get(p.arm, []), domains)
+            for p in sorted(performance, key=lambda p: p.arm)
+        ],
     )
+
+
+def item_counters_of(
+    arm: str, counters: list[tuple[str, SpecCounters | None]]
+) -> list[ItemCounters]:
+    """The lines an arm contributes to volatile/item_counters.jsonl, from (item id, counters)
+    of its outputs: all of them, or none if any output lacks counters (no partial pools)."""
+    if any(c is None for _, c in counters):
+        return []
+    return [
+        ItemCounters(arm=arm, item_id=item_id, counters=c)
+        for item_id, c in sorted(counters)
+        if c is not None
+    ]
 
 
 def check_chunks(
     where: str, performance: list[ArmPerformance], records: list[SampleRecord]
 ) -> list[str]:
-    """Each arm's chunks cover its records: numbered in order, as many items per task."""
+    """Each arm's chunks are numbered in order and hold as many items as it has records."""
     problems = []
-    held: dict[str, Counter[str]] = {}
+    held: dict[str, int] = {}
     for rec in records:
-        held.setdefault(rec.arm, Counter())[rec.task] += 1
+        held[rec.arm] = held.get(rec.arm, 0) + 1
     for p in sorted(performance, key=lambda p: p.arm):
         numbers = [c.chunk for c in p.chunks]
         if numbers != list(range(len(numbers))):
             problems.append(
                 f"{where} {p.arm}.chunks: numbered {numbers}, not 0 to {len(numbers) - 1}"
             )
-        counted: Counter[str] = Counter()
-        for c in p.chunks:
-            counted[c.task] += c.n_items
-        if counted != held.get(p.arm, Counter()):
+        counted = sum(c.n_items for c in p.chunks)
+        if counted != held.get(p.arm, 0):
             problems.append(
-                f"{where} {p.arm}.chunks: items per task {dict(sorted(counted.items()))}, "
-                f"records hold {dict(sorted(held.get(p.arm, Counter()).items()))}"
+                f"{where} {p.arm}.chunks: {counted} items, records hold {held.get(p.arm, 0)}"
             )
     return problems
+
+
+def check_item_sums(
+    where: str, performance: list[ArmPerformance], item_counters: list[ItemCounters]
+) -> list[str]:
+    """An arm's item counters add up to its chunks' counters, where it has both: the engine
+    counts each verify step once, for the request it served."""
+    summed: dict[str, list[SpecCounters]] = {}
+    for line in item_counters:
+        summed.setdefault(line.arm, []).append(line.counters)
+    problems = []
+    for p in sorted(performance, key=lambda p: p.arm):
+        mine = summed.get(p.arm)
+        if mine is None or p.counters is None:
+            continue
+        total = SpecCounters()
+        for c in mine:
+            total = total.plus(c)
+        if not _same_counts(total, p.counters):
+            problems.append(
+                f"{where}: arm {p.arm!r}: the items' counters sum to {total.model_dump()}, "
+                f"the chunks' to {p.counters.model_dump()}"
+            )
+    return problems
+
+
+def _same_counts(a: SpecCounters, b: SpecCounters) -> bool:
+    """Equal, a per-position list of zeros counting as the empty one (an engine without
+    speculation gives none)."""
+    width = max(len(a.accepted_per_position), len(b.accepted_per_position))
+
+    def padded(c: SpecCounters) -> list[int]:
+        return c.accepted_per_position + [0] * (width - len(c.accepted_per_position))
+
+    return (a.drafts, a.draft_tokens, a.accepted_tokens, padded(a)) == (
+        b.drafts,
+        b.draft_tokens,
+        b.accepted_tokens,
+        padded(b),
+    )

@@ -72,6 +72,7 @@ class BenchReport(Record):
     cores: int
     python: str
     config: str
+    profile: str | None = None
     repeats: int
     generation: list[GenerationRow]
     verify: list[VerifyRow]
@@ -167,8 +168,9 @@ def run_bench(
     records: int = PAPER_RECORDS,
     fractions: tuple[float, ...] = (0.25, 0.5, 1.0),
     engine: bool = True,
+    profile: str | None = None,
 ) -> BenchReport:
-    config = load_experiment(config_path, None, None).config
+    config = load_experiment(config_path, profile, None).config
     generation: list[GenerationRow] = []
     judging: list[JudgeRow] = []
     with tempfile.TemporaryDirectory(prefix="tais-bench-") as tmp:
@@ -203,6 +205,7 @@ def run_bench(
         cores=os.cpu_count() or 0,
         python=platform.python_version(),
         config=str(config_path),
+        profile=profile,
         repeats=repeats,
         generation=generation,
         verify=verify_rows,

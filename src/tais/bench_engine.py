@@ -19,7 +19,7 @@ from typing import Any
 from tais.backends.vllm_offline import VllmOfflineBackend
 from tais.config import Arm, Engine, Strict
 from tais.errors import TaisError
-from tais.generate import task_chunks
+from tais.generate import battery_chunks
 from tais.io import atomic_write_text, read_jsonl
 from tais.places import RunPlaces
 from tais.records import Item
@@ -55,7 +55,7 @@ def harness(
     places = RunPlaces(Path(job.work_dir) / f"run{run}")
     started = time.perf_counter()
     generating = 0.0
-    for index, chunk in enumerate(task_chunks(items, job.engine.batch_size)):
+    for index, chunk in enumerate(battery_chunks(items, job.engine.batch_size)):
         done = make_chunk(backend, job.arm, index, chunk)
         save_chunk(places, job.arm.name, done)
         generating += done.stat.wall_s

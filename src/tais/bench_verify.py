@@ -28,6 +28,7 @@ from tais.records import (
     ArmPerformance,
     BatteryCounts,
     Divergence,
+    ItemCounters,
     PublishedArm,
     SampleRecord,
     TaskCount,
@@ -50,16 +51,22 @@ def synthetic_bundle(template: Path, records: int, root: Path) -> Path:
     places = PublishPlaces(run_dir)
     base = read_jsonl(places.records, SampleRecord)
     base_div = read_jsonl(places.divergences, Divergence)
+    base_counters = read_jsonl(places.item_counters, ItemCounters)
     if not base:
         raise DataError(f"{places.records}: no records to repeat")
     copies = max(1, round(records / len(base)))
     grown: list[SampleRecord] = []
     grown_div: list[Divergence] = []
+    grown_counters: list[ItemCounters] = []
     for copy in range(copies):
         grown += [r.model_copy(update={"item_id": f"{r.item_id}#{copy}"}) for r in base]
         grown_div += [d.model_copy(update={"item_id": f"{d.item_id}#{copy}"}) for d in base_div]
+        grown_counters += [
+            c.model_copy(update={"item_id": f"{c.item_id}#{copy}"}) for c in base_counters
+        ]
     grown.sort(key=lambda r: (r.arm, r.item_id))
     grown_div.sort(key=lambda d: (d.contrast, d.item_id))
+    grown_counters.sort(key=lambda c: (c.arm, c.item_id))
     config = load_config(places.config)
     arms = [_grown_arm(a, copies) for a in read_jsonl(places.arms, PublishedArm)]
     performance = [
@@ -70,7 +77,8 @@ def synthetic_bundle(template: Path, records: int, root: Path) -> Path:
     write_jsonl(places.divergences, grown_div)
     write_jsonl(places.arms, arms)
     write_jsonl(places.performance, performance)
-    acceptance = acceptance_report(performance, grown)
+    write_jsonl(places.item_counters, grown_counters)
+    acceptance = acceptance_report(performance, grown_counters, grown)
     atomic_write_text(places.acceptance, acceptance.model_dump_json(indent=2) + "\n")
     report = render_performance(config.experiment, performance, acceptance)
     atomic_write_text(places.performance_report, report)
@@ -136,6 +144,8 @@ def read_hash_parse(root: Path) -> None:
             read_jsonl(path, models[path.name])
         elif path.name == "arms.jsonl":
             read_jsonl(path, ArmPerformance)
+        elif path.name == "item_counters.jsonl":
+            read_jsonl(path, ItemCounters)
         elif path.suffix == ".json":
             json.loads(path.read_text(encoding="utf-8"))
         elif path.suffix == ".yaml":

@@ -569,11 +569,13 @@ def _bench_tables(report: BenchReport) -> list[Table]:
     help="The published run the synthetic bundles repeat.",
 )
 @click.option("--no-engine", is_flag=True, help="Skip generation and judging (no vLLM).")
+@PROFILE
 @click.option(
     "--out", type=click.Path(path_type=Path), default=Path("runs/bench.json"), show_default=True
 )
 def bench(
     config: Path,
+    profile: str | None,
     repeats: int,
     records: int,
     fractions: tuple[float, ...],
@@ -587,7 +589,9 @@ def bench(
     from tais.io import atomic_write_text
 
     try:
-        report = run_bench(config, template, repeats, records, fractions, engine=not no_engine)
+        report = run_bench(
+            config, template, repeats, records, fractions, engine=not no_engine, profile=profile
+        )
     except TaisError as exc:
         _fail(exc)
         return

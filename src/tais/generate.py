@@ -1,10 +1,10 @@
 """Generate stage: run every arm in an engine process (tais.worker_pool), resumably.
 
-Items are grouped by task and each task cut into fixed chunks (see `task_chunks`), so the
-engine's speculative counters read around a chunk belong to one task. A chunk counts as done
-only once its ChunkStat line is on disk, which is written after its generations; a killed run
-redoes the unfinished chunk with the same batch composition, so the final records equal an
-uninterrupted run's.
+The arm's items, in battery order, are cut into fixed chunks of `engine.batch_size` (see
+`battery_chunks`); a chunk may span tasks, since each output carries its own speculative
+counters. A chunk counts as done only once its ChunkStat line is on disk, which is written
+after its generations; a killed run redoes the unfinished chunk with the same batch
+composition, so the final records equal an uninterrupted run's.
 """
 
 from __future__ import annotations
@@ -63,26 +63,17 @@ class GenerateProgress(Protocol):
     def arm_reused(self, arm: str, origin: str) -> None: ...
 
 
-# Enters every arm's fingerprint: how items are batched can change outputs, and the counters
-# of chunks cut another way would not be per task.
-CHUNKING = "per-task"
+# Enters every arm's fingerprint: how items are batched can change outputs.
+CHUNKING = "battery-order"
 
 
-def task_chunks(items: list[Item], size: int) -> list[list[Item]]:
-    """Chunks of at most `size` items, none spanning two tasks.
+def battery_chunks(items: list[Item], size: int) -> list[list[Item]]:
+    """`items` (the id-sorted battery) cut into chunks of `size`, the last one shorter.
 
-    Tasks come in the order of their first item in `items` (the id-sorted battery), each
-    task's items in their own order, so the plan depends on the items alone and a resumed
-    run cuts the same chunks.
+    Tasks are not kept apart: the engine is kept full across them. The plan depends on the
+    items and the size alone, so a resumed run cuts the same chunks.
     """
-    by_task: dict[str, list[Item]] = {}
-    for item in items:
-        by_task.setdefault(item.task, []).append(item)
-    return [
-        mine[start : start + size]
-        for mine in by_task.values()
-        for start in range(0, len(mine), size)
-    ]
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _arm_digest(
@@ -191,7 +182,7 @@ def run_arm(
 ) -> None:
     """Run one arm in an engine process unless every chunk is already on disk."""
     name = job.arm.name
-    total_chunks = len(task_chunks(items, job.engine.batch_size))
+    total_chunks = len(battery_chunks(items, job.engine.batch_size))
     done = recover_arm(places, name)
     if len(done) == total_chunks and places.arm_run(name).exists():
         progress.arm_finished(name, skipped=True)
@@ -212,7 +203,7 @@ def run_arm(
 def _complete(places: RunPlaces, arm: str, items: list[Item], batch_size: int) -> bool:
     if not places.arm_run(arm).exists():
         return False
-    return len(recover_arm(places, arm)) == len(task_chunks(items, batch_size))
+    return len(recover_arm(places, arm)) == len(battery_chunks(items, batch_size))
 
 
 def generate(

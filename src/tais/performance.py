@@ -95,8 +95,9 @@ def render_acceptance(report: AcceptanceReport) -> list[str]:
     lines = [
         "## Acceptance by task and domain",
         "",
-        "Accepted over drafted tokens, pooled over the task's chunks (each chunk holds one task).",
-        f"Tasks by domain: {listed}. Blank: the arm did not run the task; -: nothing drafted.",
+        "Accepted over drafted tokens, pooled over the task's outputs (each has its own counters).",
+        f"Tasks by domain: {listed}. Blank: the arm did not run the task; -: nothing drafted;",
+        "not reported: the engine gave no counters per output.",
         "",
         "| arm | " + " | ".join(header for header, _, _ in columns) + " |",
         "|---|" + "---:|" * len(columns),
@@ -109,10 +110,10 @@ def render_acceptance(report: AcceptanceReport) -> list[str]:
         lines.append(f"| {arm.arm} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Safety minus capability over per-chunk acceptance (Welch's t, two-sided; Cohen's d",
-        "with the pooled SD); n/a: fewer than 2 chunks with drafts in a domain, or no spread.",
+        "Safety minus capability over per-prompt acceptance (Welch's t, two-sided; Cohen's d",
+        "with the pooled SD); n/a: fewer than 2 prompts with drafts in a domain, or no spread.",
         "",
-        "| arm | chunks (safety / capability) | mean safety | mean capability | difference | "
+        "| arm | prompts (safety / capability) | mean safety | mean capability | difference | "
         "Cohen's d | Welch t | df | p |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]

@@ -98,6 +98,10 @@ class PublishPlaces:
         return self.volatile / "performance.md"
 
     @property
+    def item_counters(self) -> Path:
+        return self.volatile / "item_counters.jsonl"
+
+    @property
     def acceptance(self) -> Path:
         return self.volatile / "acceptance.json"
 

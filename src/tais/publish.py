@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tais import __version__
-from tais.acceptance import acceptance_report
+from tais.acceptance import acceptance_report, item_counters_of
 from tais.agreement import judge_provenance
 from tais.analyse import analyse
 from tais.config import ExperimentConfig
@@ -36,8 +36,10 @@ from tais.records import (
     Divergence,
     Generation,
     Item,
+    ItemCounters,
     PublishedArm,
     SampleRecord,
+    SpecCounters,
     TaskCount,
 )
 from tais.report_files import report_files, volatile_files
@@ -184,13 +186,28 @@ def environment(
     }
 
 
+def item_counters(generations: list[Generation]) -> list[ItemCounters]:
+    """Each output's own counters, by arm and item id; an arm with any output lacking them
+    has none."""
+    by_arm: dict[str, list[tuple[str, SpecCounters | None]]] = {}
+    for gen in generations:
+        by_arm.setdefault(gen.arm, []).append((gen.item_id, gen.counters))
+    return [line for arm in sorted(by_arm) for line in item_counters_of(arm, by_arm[arm])]
+
+
 def write_measurements(
-    places: PublishPlaces, experiment: str, runs: list[ArmRun], records: list[SampleRecord]
+    places: PublishPlaces,
+    experiment: str,
+    runs: list[ArmRun],
+    records: list[SampleRecord],
+    counters: list[ItemCounters],
 ) -> None:
-    """volatile/: each arm's measurements, acceptance by task and domain, performance.md."""
+    """volatile/: each arm's measurements and its outputs' counters, acceptance by task and
+    domain, performance.md."""
     performance = [ArmPerformance.of(run) for run in runs]
     write_jsonl(places.performance, performance)
-    acceptance = acceptance_report(performance, records)
+    write_jsonl(places.item_counters, counters)
+    acceptance = acceptance_report(performance, counters, records)
     atomic_write_text(places.acceptance, acceptance.model_dump_json(indent=2) + "\n")
     report = render_performance(experiment, performance, acceptance)
     atomic_write_text(places.performance_report, report)
@@ -203,6 +220,7 @@ def write_artifacts(
     records: list[SampleRecord],
     divergences: list[Divergence],
     arm_runs: list[ArmRun],
+    counters: list[ItemCounters],
     counts: BatteryCounts,
     summary: Summary,
     env: dict[str, Any],
@@ -221,7 +239,7 @@ def write_artifacts(
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
     for rel, text in sorted(drawn.items()):
         atomic_write_text(staging / rel, text)
-    write_measurements(places, config_name, runs, records)
+    write_measurements(places, config_name, runs, records, counters)
     atomic_write_text(places.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
     old = out_dir.with_name(f".{out_dir.name}.old")
     shutil.rmtree(old, ignore_errors=True)
@@ -262,6 +280,7 @@ def publish(
         records,
         divergences,
         arm_runs,
+        item_counters(generations),
         counts,
         summary,
         env,

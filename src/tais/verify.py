@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from tais.acceptance import acceptance_report, check_chunks
+from tais.acceptance import acceptance_report, check_chunks, check_item_sums
 from tais.analyse import analyse, outputs_differ
 from tais.compare import same_value
 from tais.config import ExperimentConfig, load_config
@@ -35,6 +35,7 @@ from tais.records import (
     Divergence,
     Generation,
     Item,
+    ItemCounters,
     PublishedArm,
     SampleRecord,
 )
@@ -259,10 +260,12 @@ def check_volatile(
     places: PublishPlaces, experiment: str, arms: list[PublishedArm], records: list[SampleRecord]
 ) -> list[str]:
     """The measurements: one per arm, consistent with arms.jsonl and its chunks with the
-    records; acceptance.json and performance.md from them; environment.json a JSON object."""
+    records; the outputs' counters adding up to their arm's; acceptance.json from them and
+    performance.md from both; environment.json a JSON object."""
     problems: list[str] = []
     try:
         performance = read_jsonl(places.performance, ArmPerformance)
+        counters = read_jsonl(places.item_counters, ItemCounters)
         stored = read_text(places.performance_report)
         stored_acceptance = read_summary(places.acceptance)
         read_summary(places.environment)
@@ -270,10 +273,11 @@ def check_volatile(
         return [str(exc)]
     problems += check_performance(str(places.performance), arms, performance)
     problems += check_chunks(str(places.performance), performance, records)
+    problems += check_item_sums(str(places.item_counters), performance, counters)
     try:
-        acceptance = acceptance_report(performance, records)
+        acceptance = acceptance_report(performance, counters, records)
     except TaisError as exc:
-        return [*problems, f"{places.performance}: {exc}"]
+        return [*problems, f"{places.item_counters}: {exc}"]
     derived_acceptance = acceptance.model_dump(mode="json")
     problems += diff_values(stored_acceptance, derived_acceptance, str(places.acceptance))
     derived = render_performance(experiment, performance, acceptance)

@@ -16,7 +16,7 @@ from tais.backends.base import Backend
 from tais.config import Arm, arm_backend
 from tais.errors import EngineError, TaisError
 from tais.fit import choice_request
-from tais.generate import Job, recover_arm, resolved_engine, task_chunks
+from tais.generate import Job, battery_chunks, recover_arm, resolved_engine
 from tais.io import append_jsonl, atomic_write_text, read_jsonl, sha256_text
 from tais.places import RunPlaces
 from tais.records import ArmRun, ChunkStat, Generation, Item, acceptance_rate, total_counters
@@ -80,7 +80,7 @@ def arm_events(
         backend.start(arm, job.engine, logs)
         startup_s = time.perf_counter() - started
         check_prompt_lengths(backend.context_need(items), items, job)
-        for index, chunk in enumerate(task_chunks(items, job.engine.batch_size)):
+        for index, chunk in enumerate(battery_chunks(items, job.engine.batch_size)):
             if index not in done:
                 yield make_chunk(backend, arm, index, chunk)
         versions = backend.versions()
@@ -136,12 +136,12 @@ def make_chunk(backend: Backend, arm: Arm, index: int, chunk: list[Item]) -> Chu
             n_tokens=out.n_tokens,
             finish_reason=out.finish_reason,
             choice_logprobs=scored,
+            counters=out.counters,
         )
         for item, out, scored in zip(chunk, outputs, choice_logprobs, strict=True)
     ]
     stat = ChunkStat(
         chunk=index,
-        task=chunk[0].task,
         n_items=len(chunk),
         n_tokens=sum(g.n_tokens for g in gens),
         wall_s=wall_s,

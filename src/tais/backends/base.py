@@ -13,12 +13,15 @@ from tais.records import Item, Message, SpecCounters
 @dataclass(frozen=True)
 class RawOutput:
     """One completion. `token_ids` is None where the engine does not return them (a server
-    that sends text only); `n_tokens` is then the server's own count of generated tokens."""
+    that sends text only); `n_tokens` is then the server's own count of generated tokens.
+    `counters`: this request's own speculative counters (zero without speculation), None
+    where the engine does not report them per request."""
 
     text: str
     token_ids: list[int] | None
     n_tokens: int
     finish_reason: str | None
+    counters: SpecCounters | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ chunk in flight: the worker writes a chunk only once all its requests have been 
 
 Acceptance comes from the server's Prometheus counters (/metrics): at concurrency 1 they are
 read before and after every request, as the paper did, otherwise before and after every chunk.
+Each output's own counters come from the answer's `metrics.speculative_decoding` (vLLM's
+per-request metrics, which tais turns on for the servers it starts); failing that, at
+concurrency 1, from the counters read around its request; else there are none.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ from tais.backends.vllm_server import ServerProcess
 from tais.config import Arm, Engine, Http, Serve, arm_http
 from tais.errors import ConfigError, EngineError
 from tais.fit import PromptFormat, context_need, raw_text
-from tais.records import Item, Message, SpecCounters
+from tais.records import Item, Message, SpecCounters, counters_from_histogram
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 BACKOFF_CAP_S = 30.0
@@ -80,8 +84,28 @@ def parse_choice(body: Any, prompt_format: PromptFormat) -> RawOutput:
     else:
         raise EngineError("the server's answer has neither token ids nor a completion token count")
     return RawOutput(
-        text=text, token_ids=token_ids, n_tokens=n_tokens, finish_reason=choice.get("finish_reason")
+        text=text,
+        token_ids=token_ids,
+        n_tokens=n_tokens,
+        finish_reason=choice.get("finish_reason"),
+        counters=request_counters(body),
     )
+
+
+def request_counters(body: Any) -> SpecCounters | None:
+    """vLLM's per-request `metrics.speculative_decoding`; None where the answer has none."""
+    metrics = body.get("metrics") if isinstance(body, dict) else None
+    spec = metrics.get("speculative_decoding") if isinstance(metrics, dict) else None
+    if not isinstance(spec, dict):
+        return None
+    histogram, drafted = spec.get("acceptance_histogram"), spec.get("num_draft_tokens")
+    if (
+        not isinstance(histogram, list)
+        or not all(isinstance(n, int) and n >= 0 for n in histogram)
+        or not isinstance(drafted, int)
+    ):
+        raise EngineError(f"the server's speculative_decoding metrics are malformed: {spec}")
+    return counters_from_histogram(histogram, drafted)
 
 
 class OpenAIBackend:
@@ -231,7 +255,10 @@ class OpenAIBackend:
             if before is None or after is None:
                 self._counted = None  # the server stopped reporting: no partial sums
             else:
-                self._counted = self._counted.plus(after.minus(before))
+                delta = after.minus(before)
+                self._counted = self._counted.plus(delta)
+                if output.counters is None:
+                    output = replace(output, counters=delta)
         return output
 
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]:

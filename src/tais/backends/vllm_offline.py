@@ -16,7 +16,7 @@ from tais.backends.hardware import engine_hardware
 from tais.config import Arm, Engine, arm_tensor_parallel
 from tais.errors import ConfigError, EngineError
 from tais.fit import PromptFormat, context_need, option_ids, prompt_ids
-from tais.records import Item, Message, SpecCounters
+from tais.records import Item, Message, SpecCounters, counters_from_histogram
 
 _COUNTER_FIELDS = {
     "vllm:spec_decode_num_drafts": "drafts",
@@ -119,6 +119,7 @@ class VllmOfflineBackend:
         self._params: Any = None
         self._format: PromptFormat = "chat"
         self._in_process = False
+        self._speculative = False
 
     def start(self, arm: Arm, engine: Engine, logs: Path) -> None:
         check_model_path(arm.target, f"arm {arm.name}: target")
@@ -130,6 +131,7 @@ class VllmOfflineBackend:
             raise EngineError(f"vLLM is not installed ({exc}); run `make setup`") from None
         seed = arm.seed if arm.seed is not None else engine.seed
         self._format = engine.prompt_format
+        self._speculative = arm.speculative is not None
         try:
             self._in_process = engine_in_process()
             self._llm = LLM(
@@ -144,6 +146,9 @@ class VllmOfflineBackend:
                 speculative_config=speculative_config(arm),
                 tensor_parallel_size=arm_tensor_parallel(arm, engine),
                 disable_log_stats=False,
+                # Each output's own counters (vLLM refuses them without speculation): acceptance
+                # per task and per prompt however a batch mixes tasks.
+                per_request_spec_decode_metrics="summary" if self._speculative else "none",
             )
         except Exception as exc:  # vLLM raises many types; the message is what the user needs
             raise EngineError(f"arm {arm.name}: engine failed to start: {exc}") from exc
@@ -221,9 +226,18 @@ class VllmOfflineBackend:
                     token_ids=list(completion.token_ids),
                     n_tokens=len(completion.token_ids),
                     finish_reason=completion.finish_reason,
+                    counters=self._item_counters(completion),
                 )
             )
         return results
+
+    def _item_counters(self, completion: Any) -> SpecCounters | None:
+        if not self._speculative:
+            return SpecCounters()  # nothing drafted, as the engine's global counters say
+        metrics = getattr(completion, "spec_decode_metrics", None)
+        if metrics is None:
+            return None
+        return counters_from_histogram(metrics.histogram, metrics.num_draft_tokens)
 
     def counters(self) -> SpecCounters:
         totals: dict[str, int] = {}

@@ -75,7 +75,8 @@ def server_command(arm: Arm, engine: Engine, serve: Serve, port: int) -> list[st
         command += ["--tensor-parallel-size", str(size)]
     spec = speculative_json(arm)
     if spec is not None:
-        command += ["--speculative-config", spec]
+        # Each answer then carries its own counters (metrics.speculative_decoding).
+        command += ["--speculative-config", spec, "--per-request-spec-decode-metrics", "summary"]
     return command + list(serve.extra_args)
 
 

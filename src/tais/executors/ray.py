@@ -171,13 +171,13 @@ class RayExecutor:
         progress: GenerateProgress,
         arm_done: ArmDone,
     ) -> None:
-        from tais.generate import recover_arm, task_chunks
+        from tais.generate import battery_chunks, recover_arm
 
         arms: list[_Arm] = []
         for job in jobs:
             arm = _Arm(job, places, recover_arm(places, job.arm))
             arm.resumed = bool(arm.done)
-            total = len(task_chunks(job.items, job.job.engine.batch_size))
+            total = len(battery_chunks(job.items, job.job.engine.batch_size))
             if len(arm.done) == total and places.arm_run(job.arm).exists():
                 progress.arm_finished(job.arm, skipped=True)
                 arm_done(job)
