@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tais.acceptance import AcceptanceReport
 from tais.config import load_config
 from tais.io import atomic_write_text, read_jsonl
 from tais.manifest import write_manifest
 from tais.places import PublishPlaces
-from tais.records import ArmPerformance, Divergence
+from tais.records import Divergence
 from tais.report_files import report_files, volatile_files
 from tais.summary import Summary
 
@@ -24,7 +25,9 @@ def draw_run(run_dir: Path) -> dict[str, str]:
         **report_files(
             load_config(places.config), summary, read_jsonl(places.divergences, Divergence)
         ),
-        **volatile_files(read_jsonl(places.performance, ArmPerformance)),
+        **volatile_files(
+            AcceptanceReport.model_validate_json(places.acceptance.read_text(encoding="utf-8"))
+        ),
     }
     for rel, text in files.items():
         atomic_write_text(run_dir / rel, text)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tais.acceptance import acceptance_report
 from tais.config import load_config
 from tais.manifest import write_manifest
-from tais.records import Divergence
+from tais.records import ArmPerformance, Divergence
 from tais.run_figures import (
-    acceptance_by_task,
+    acceptance_figure,
     bytes_changed,
     forest,
     n_sweep,
@@ -24,6 +25,7 @@ from tais.run_figures import (
 from tais.summary import Summary
 from tais.verify import verify
 
+from .acceptance_support import arm
 from .conftest import DEMO_CONFIG, ROOT
 from .figure_support import drawn_copy
 
@@ -120,10 +122,22 @@ def test_bytes_changed_is_drawn_for_dtype_and_seed_contrasts_only() -> None:
     )
 
 
-def test_plots_for_task_acceptance_and_the_n_sweep_draw_their_rows() -> None:
-    one = acceptance_by_task([("draft_k3 · benign", 0.6, 0.55, 0.65)])
-    two = acceptance_by_task([("a", 0.6, 0.55, 0.65), ("b", 0.4, 0.3, 0.5)])
-    assert one.startswith("<?xml") and one != two
+def test_acceptance_figure_draws_each_drafting_arm_by_domain_and_task() -> None:
+    arms = [arm("plain", "plain"), arm("served", "unreported"), arm("spec", "spec")]
+    lines = [line for a in arms for line in a.lines]
+    records = [r for a in arms for r in a.records]
+    report = acceptance_report([ArmPerformance.of(a.run) for a in arms], lines, records)
+    svg = acceptance_figure(report)
+    # Text is drawn as paths; matplotlib keeps each label beside its glyphs as a comment.
+    assert svg is not None
+    assert "<!-- spec: safety -->" in svg and "<!-- spec: mmlu -->" in svg
+    # No drafts (plain) and no counters (served): no rows, rather than a 0% bar.
+    assert "plain:" not in svg and "served:" not in svg
+    only_plain = acceptance_report([ArmPerformance.of(arms[0].run)], arms[0].lines, arms[0].records)
+    assert acceptance_figure(only_plain) is None
+
+
+def test_the_n_sweep_draws_its_points() -> None:
     sweep = n_sweep([("draft", [(1, 0.9, 0.85, 0.95), (3, 0.7, 0.6, 0.8)])])
     assert "<svg" in sweep
 

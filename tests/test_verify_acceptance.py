@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tais.acceptance import acceptance_report
 from tais.places import PublishPlaces
 from tais.publish import write_measurements
 from tais.records import ArmPerformance, ArmRun, PublishedArm, SampleRecord
@@ -26,7 +27,9 @@ def bundle_fixture(tmp_path: Path) -> tuple[PublishPlaces, list[ArmRun], list[Sa
     runs = [a.run for a in arms]
     records = [r for a in arms for r in a.records]
     write_measurements(places, "exp", runs, records, [line for a in arms for line in a.lines])
-    for rel, text in volatile_files([ArmPerformance.of(run) for run in runs]).items():
+    performance = [ArmPerformance.of(run) for run in runs]
+    lines = [line for a in arms for line in a.lines]
+    for rel, text in volatile_files(acceptance_report(performance, lines, records)).items():
         (places.root / rel).write_text(text, encoding="utf-8")
     places.environment.write_text("{}\n")
     return places, runs, records

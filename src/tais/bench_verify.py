@@ -93,7 +93,7 @@ def synthetic_bundle(template: Path, records: int, root: Path) -> Path:
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
     files = {
         **report_files(config, summary, grown_div),
-        **volatile_files(performance),
+        **volatile_files(acceptance),
     }
     for rel, text in files.items():
         atomic_write_text(run_dir / rel, text)

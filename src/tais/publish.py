@@ -269,10 +269,9 @@ def publish(
     calls = {name: stats.counts() for name, stats in judged.stats.items()}
     env = environment(config, arm_runs, calls, records, source, hub_models, judged.server_versions)
     counts = battery_counts(items, too_long)
-    drawn = {
-        **report_files(config, summary, divergences),
-        **volatile_files([ArmPerformance.of(r) for r in arm_runs]),
-    }
+    counters = item_counters(generations)
+    acceptance = acceptance_report([ArmPerformance.of(r) for r in arm_runs], counters, records)
+    drawn = {**report_files(config, summary, divergences), **volatile_files(acceptance)}
     write_artifacts(
         out_dir,
         config.experiment,
@@ -280,7 +279,7 @@ def publish(
         records,
         divergences,
         arm_runs,
-        item_counters(generations),
+        counters,
         counts,
         summary,
         env,

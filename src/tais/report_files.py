@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tais.acceptance import AcceptanceReport
 from tais.config import ExperimentConfig
 from tais.errors import DataError
 from tais.places import VOLATILE
-from tais.records import ArmPerformance, Divergence
+from tais.records import Divergence
 from tais.report import render_report
 from tais.report_html import render_html
-from tais.run_figures import ACCEPTANCE, FIGURES, acceptance_by_arm, figure_links, run_figures
+from tais.run_figures import ACCEPTANCE, FIGURES, acceptance_figure, figure_links, run_figures
 from tais.summary import Summary
 
 REPORT_MD = "report.md"
@@ -36,10 +37,10 @@ def report_files(
     return files
 
 
-def volatile_files(performance: list[ArmPerformance]) -> dict[str, str]:
-    """The acceptance figure, drawn from the engine's counters (none if no arm has any)."""
+def volatile_files(acceptance: AcceptanceReport) -> dict[str, str]:
+    """The acceptance figure, drawn from the engine's counters (none if no arm drafted)."""
     try:
-        svg = acceptance_by_arm(performance)
+        svg = acceptance_figure(acceptance)
     except ImportError:
         raise _drawing(f"{VOLATILE}/{ACCEPTANCE}") from None
     return {} if svg is None else {f"{VOLATILE}/{ACCEPTANCE}": svg}
@@ -68,9 +69,9 @@ def check_report_files(run_dir: Path, derived: dict[str, str]) -> list[str]:
     return check_files(run_dir, rest, FIGURES, "summary.json, divergences.jsonl and config.yaml")
 
 
-def check_volatile_files(run_dir: Path, performance: list[ArmPerformance]) -> list[str]:
+def check_volatile_files(run_dir: Path, acceptance: AcceptanceReport) -> list[str]:
     try:
-        derived = volatile_files(performance)
+        derived = volatile_files(acceptance)
     except DataError as exc:
         return [str(exc)]
-    return check_files(run_dir, derived, VOLATILE, f"{VOLATILE}/arms.jsonl")
+    return check_files(run_dir, derived, VOLATILE, f"{VOLATILE}/acceptance.json")

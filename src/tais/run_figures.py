@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tais.acceptance import AcceptanceReport
 from tais.config import ExperimentConfig
 from tais.figures import Bar, Interval, SweepPoint, bar_plot, ecdf_plot, interval_plot, sweep_plot
-from tais.records import ArmPerformance, Divergence
+from tais.records import Divergence
 from tais.stats import wilson_ci
 from tais.summary import ContrastResult, Summary
 
@@ -140,30 +141,22 @@ def figure_links(drawn: list[Drawn]) -> str:
     return "\n".join(lines)
 
 
-def acceptance_by_arm(performance: list[ArmPerformance]) -> str | None:
-    """Accepted draft tokens over proposed ones, per speculative arm; None if no arm has any."""
-    rows = [
-        Bar(p.arm, (p.acceptance_rate,))
-        for p in sorted(performance, key=lambda p: p.arm)
-        if p.acceptance_rate is not None
-    ]
-    if not rows:
+def acceptance_figure(report: AcceptanceReport) -> str | None:
+    """Accepted over proposed draft tokens per speculative arm, by domain then by task, pooled
+    over the outputs' own counters; None if no arm drafted anything."""
+    bars = []
+    for arm in report.arms:
+        if not arm.reported or not any(a.draft_tokens for a in arm.domains.values()):
+            continue
+        bars += [Bar(f"{arm.arm}: {d}", (a.acceptance,)) for d, a in arm.domains.items()]
+        bars += [Bar(f"{arm.arm}: {t}", (a.acceptance,)) for t, a in arm.tasks.items()]
+    if not bars:
         return None
     return bar_plot(
-        rows,
-        title="Draft tokens accepted (engine counters; volatile)",
+        bars,
+        title="Draft tokens accepted by domain and task (engine counters; volatile)",
         xlabel="accepted / proposed draft tokens",
         series=("acceptance",),
-    )
-
-
-def acceptance_by_task(rows: list[tuple[str, float, float, float]]) -> str:
-    """Acceptance per (arm, task) or (arm, domain) row: (label, rate, low, high)."""
-    return interval_plot(
-        [Interval(label, value, low, high) for label, value, low, high in rows],
-        title="Draft tokens accepted by task",
-        xlabel="accepted / proposed draft tokens",
-        xlim=(0.0, 1.0),
     )
 
 

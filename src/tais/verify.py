@@ -281,7 +281,7 @@ def check_volatile(
     derived_acceptance = acceptance.model_dump(mode="json")
     problems += diff_values(stored_acceptance, derived_acceptance, str(places.acceptance))
     derived = render_performance(experiment, performance, acceptance)
-    problems += check_volatile_files(places.root, performance)
+    problems += check_volatile_files(places.root, acceptance)
     return problems + diff_lines(stored, derived, places.performance_report)
 
 
