@@ -86,8 +86,8 @@ class AcceptanceReport(Record):
 def task_domains(records: Iterable[SampleRecord]) -> dict[str, Domain]:
     """Each task's domain, from its records' kinds; a task in both domains is refused."""
     found: dict[str, set[Domain]] = {}
-    for rec in records:
-        found.setdefault(rec.task, set()).add(domain_of(rec.kind))
+    for task, kind in {(rec.task, rec.kind) for rec in records}:
+        found.setdefault(task, set()).add(domain_of(kind))
     mixed = sorted(task for task, domains in found.items() if len(domains) > 1)
     if mixed:
         raise DataError(
@@ -179,8 +179,8 @@ def check_chunks(
     """Each arm's chunks cover its records: numbered in order, as many items per task."""
     problems = []
     held: dict[str, Counter[str]] = {}
-    for rec in records:
-        held.setdefault(rec.arm, Counter())[rec.task] += 1
+    for (arm, task), n in Counter((rec.arm, rec.task) for rec in records).items():
+        held.setdefault(arm, Counter())[task] = n
     for p in sorted(performance, key=lambda p: p.arm):
         numbers = [c.chunk for c in p.chunks]
         if numbers != list(range(len(numbers))):
