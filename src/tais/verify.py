@@ -20,7 +20,7 @@ from tais.compare import same_value
 from tais.config import ExperimentConfig, load_config
 from tais.errors import DataError, TaisError, VerifyError
 from tais.generate import load_generations
-from tais.io import read_jsonl, read_text, sha256_text
+from tais.io import gc_paused, read_jsonl, read_text, sha256_text
 from tais.judges.base import Judge, JudgeRequest
 from tais.judges.keyword import KeywordJudge
 from tais.judges.multiple_choice import MultipleChoiceJudge
@@ -364,11 +364,14 @@ def verify(root: Path, deep: bool = False, runs_root: Path | None = None) -> lis
         if not run_dirs:
             problems.append(f"{validation}: no published runs to verify")
     checked = []
-    for run_dir in run_dirs:
-        problems += verify_run(run_dir)
-        if deep:
-            problems += deep_check(run_dir, runs_root or root / "runs")
-        checked.append(run_dir.name)
+    # Re-deriving allocates many small objects while every record is alive: with the collector
+    # on, its full collections re-walk them all again and again.
+    with gc_paused():
+        for run_dir in run_dirs:
+            problems += verify_run(run_dir)
+            if deep:
+                problems += deep_check(run_dir, runs_root or root / "runs")
+            checked.append(run_dir.name)
     if problems:
         raise VerifyError(problems)
     return checked
