@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from pathlib import Path
@@ -91,3 +92,21 @@ def test_intact_prefix_stops_at_a_character_cut_in_half(tmp_path: Path) -> None:
     with path.open("ab") as fh:
         fh.write('{"chunk": 1, "note": "caf\u00e9"}\n'.encode()[:-4] + b"\n")  # cut inside "é"
     assert [s.chunk for s in read_intact_prefix(path, ChunkStat)] == [0]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_read_jsonl_leaves_the_collector_as_it_found_it(tmp_path: Path, enabled: bool) -> None:
+    path = tmp_path / "chunks.jsonl"
+    append_jsonl(path, [stat_of(0), stat_of(1)])
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(path.read_bytes()[:-3])
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        assert len(read_jsonl(path, ChunkStat)) == 2
+        assert gc.isenabled() is enabled
+        with pytest.raises(DataError):
+            read_jsonl(cut, ChunkStat)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

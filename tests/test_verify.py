@@ -300,3 +300,23 @@ def test_manifest_root_that_is_no_project(tmp_path: Path) -> None:
     code, out = cli("manifest", "--root", str(tmp_path))
     assert code == 1 and "holds neither bundle/ nor validation/" in out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_divergence_lines_are_listed_in_item_order(copy: Path) -> None:
+    # Records reversed, so item order is not the file's order.
+    path = run_dir(copy) / "records.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    records.reverse()
+    changed = 0
+    for record in records:
+        if record["arm"] == "draft_k3" and changed < 3:
+            record["token_ids_sha256"] = "0" * 64
+            changed += 1
+    path.write_text("".join(canonical_json(r) + "\n" for r in records), encoding="utf-8")
+    write_manifest(copy)
+    items = sorted(r["item_id"] for r in records if r["token_ids_sha256"] == "0" * 64)
+    assert problems_of(copy) == [
+        f"{run_dir(copy) / 'divergences.jsonl'}: no line for contrast target_only~draft_k3 "
+        f"item {item}, whose two records' token ids differ"
+        for item in items
+    ]

@@ -23,6 +23,7 @@ counters, if any, still show in performance.md. Like the counters, all of this l
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
 
@@ -94,8 +95,8 @@ class AcceptanceReport(Record):
 def task_domains(records: Iterable[SampleRecord]) -> dict[str, Domain]:
     """Each task's domain, from its records' kinds; a task in both domains is refused."""
     found: dict[str, set[Domain]] = {}
-    for rec in records:
-        found.setdefault(rec.task, set()).add(domain_of(rec.kind))
+    for task, kind in {(rec.task, rec.kind) for rec in records}:
+        found.setdefault(task, set()).add(domain_of(kind))
     mixed = sorted(task for task, domains in found.items() if len(domains) > 1)
     if mixed:
         raise DataError(
@@ -241,9 +242,7 @@ def check_chunks(
 ) -> list[str]:
     """Each arm's chunks are numbered in order and hold as many items as it has records."""
     problems = []
-    held: dict[str, int] = {}
-    for rec in records:
-        held[rec.arm] = held.get(rec.arm, 0) + 1
+    held = Counter(rec.arm for rec in records)
     for p in sorted(performance, key=lambda p: p.arm):
         numbers = [c.chunk for c in p.chunks]
         if numbers != list(range(len(numbers))):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -94,16 +95,22 @@ def identity_of(
     alpha: float,
 ) -> Identity:
     n = len(pairs)
-    measured = all(a.token_ids_sha256 and b.token_ids_sha256 for a, b in pairs)
-    token_same = (
-        sum(a.token_ids_sha256 == b.token_ids_sha256 for a, b in pairs) if measured else None
-    )
-    bytes_same = sum(a.output_sha256 == b.output_sha256 for a, b in pairs)
-    differ = [a for a, b in pairs if outputs_differ(a, b)]
-    for a in differ:
-        if a.item_id not in divergences:
-            raise DataError(f"item {a.item_id!r}: token ids differ but no divergence names it")
-    diverged = [divergences[a.item_id] for a in differ]
+    measured = True
+    tokens_same = bytes_same = 0
+    diverged: list[Divergence] = []
+    # One pass over the pairs, which are every item of a contrast's task.
+    for a, b in pairs:
+        bytes_same += a.output_sha256 == b.output_sha256
+        if a.token_ids_sha256 and b.token_ids_sha256:
+            tokens_same += a.token_ids_sha256 == b.token_ids_sha256
+        else:
+            measured = False
+        if outputs_differ(a, b):
+            d = divergences.get(a.item_id)
+            if d is None:
+                raise DataError(f"item {a.item_id!r}: token ids differ but no divergence names it")
+            diverged.append(d)
+    token_same = tokens_same if measured else None
     firsts = [d.first_diverging_token for d in diverged if d.first_diverging_token is not None]
     token_share, token_low, token_high = (
         (None, None, None) if token_same is None else identity_share(token_same, n, alpha)
@@ -128,10 +135,29 @@ def identity_of(
     )
 
 
-def _rates(records: list[SampleRecord], analysis: Analysis) -> list[Rate]:
+Outcomes = Callable[[SampleRecord], "float | None"]
+
+
+def outcomes_once(analysis: Analysis) -> Outcomes:
+    """`outcome` that computes each record's outcome once: an arm in several contrasts, and
+    the rates, read the same records again. Records are keyed by identity, so the memo is
+    for one list of records that outlives it."""
+    memo: dict[int, float | None] = {}
+
+    def outcome_of(record: SampleRecord) -> float | None:
+        key = id(record)
+        if key in memo:
+            return memo[key]
+        value = memo[key] = outcome(record, analysis)
+        return value
+
+    return outcome_of
+
+
+def _rates(records: list[SampleRecord], outcome_of: Outcomes) -> list[Rate]:
     groups: dict[tuple[str, str, str, Kind], list[float | None]] = defaultdict(list)
     for r in records:
-        groups[(r.pair, r.arm, r.task, r.kind)].append(outcome(r, analysis))
+        groups[(r.pair, r.arm, r.task, r.kind)].append(outcome_of(r))
     rates = []
     for (pair, arm, task, kind), outcomes in sorted(groups.items()):
         usable = [o for o in outcomes if o is not None]
@@ -185,6 +211,7 @@ def _contrast_cells(
     config: ExperimentConfig,
     records: list[SampleRecord],
     divergences: list[Divergence],
+    outcome_of: Outcomes,
 ) -> list[dict[str, Any]]:
     analysis = config.analysis
     by_arm: dict[str, dict[str, SampleRecord]] = defaultdict(dict)
@@ -204,7 +231,7 @@ def _contrast_cells(
         for (task, kind), pairs in sorted(by_task.items()):
             usable = []
             for a, b in pairs:
-                oa, ob = outcome(a, analysis), outcome(b, analysis)
+                oa, ob = outcome_of(a), outcome_of(b)
                 if oa is not None and ob is not None:
                     usable.append((oa, ob))  # a pair is only as usable as its less usable side
             table = paired_table(usable)
@@ -285,7 +312,8 @@ def analyse(
     require_unique(records, "records")
     analysis = config.analysis
     digests = require_single_digest(records)
-    cells = _contrast_cells(config, records, divergences)
+    outcome_of = outcomes_once(analysis)
+    cells = _contrast_cells(config, records, divergences, outcome_of)
     # Exact McNemar: the sign test on the items whose outcome fell or rose.
     p_values = [mcnemar_exact(*c["signs"]) for c in cells]
     contrasts = []
@@ -343,7 +371,7 @@ def analyse(
         refusal_judge=analysis.judge,
         capability_judge=analysis.capability_judge,
         score_judge=analysis.score_judge,
-        rates=_rates(records, analysis),
+        rates=_rates(records, outcome_of),
         contrasts=contrasts,
         scores=capability_scores(records),
         score_diffs=score_diffs(config, records),
