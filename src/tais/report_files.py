@@ -69,9 +69,13 @@ def check_report_files(run_dir: Path, derived: dict[str, str]) -> list[str]:
     return check_files(run_dir, rest, FIGURES, "summary.json, divergences.jsonl and config.yaml")
 
 
-def check_volatile_files(run_dir: Path, acceptance: AcceptanceReport) -> list[str]:
+def check_volatile_files(
+    run_dir: Path, acceptance: AcceptanceReport, drawn: dict[str, str] | None = None
+) -> list[str]:
+    """The acceptance figure against its stored bytes; `drawn` is it already drawn from
+    `acceptance`."""
     try:
-        derived = volatile_files(acceptance)
+        derived = volatile_files(acceptance) if drawn is None else drawn
     except DataError as exc:
         return [str(exc)]
     return check_files(run_dir, derived, VOLATILE, f"{VOLATILE}/acceptance.json")

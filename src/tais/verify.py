@@ -46,6 +46,7 @@ from tais.report_files import (
     report_files,
 )
 from tais.summary import Summary
+from tais.verify_ahead import NOTHING, DrawAhead, Drawn
 
 T = TypeVar("T")
 
@@ -199,7 +200,10 @@ def _derive(
         ) from None
 
 
-def verify_run(run_dir: Path) -> list[str]:
+def verify_run(run_dir: Path, ahead: DrawAhead | None = None) -> list[str]:
+    """Every problem of one published run. `ahead`, if given, has drawn its report files from
+    the stored summary and acceptance report; they stand in for drawing only where the
+    re-derived ones are exactly those."""
     places = PublishPlaces(run_dir)
     problems: list[str] = []
 
@@ -232,13 +236,16 @@ def verify_run(run_dir: Path) -> list[str]:
         return problems
     if stored is not None:
         problems += diff_values(stored, derived.model_dump(mode="json"), str(places.summary))
-    drawn = attempt(lambda: report_files(config, derived, divergences))
+    early = ahead.get(run_dir) if ahead is not None else NOTHING
+    drawn = early.report_for(derived)
+    if drawn is None:
+        drawn = attempt(lambda: report_files(config, derived, divergences))
     if report is not None and drawn is not None:
         problems += diff_lines(report, drawn[REPORT_MD], places.report)
     if drawn is not None:
         problems += check_report_files(run_dir, drawn)
     problems += check_battery_counts(places, records)
-    problems += check_volatile(places, config.experiment, arm_runs, records)
+    problems += check_volatile(places, config.experiment, arm_runs, records, early)
     return problems
 
 
@@ -269,7 +276,11 @@ def check_battery_counts(places: PublishPlaces, records: list[SampleRecord]) -> 
 
 
 def check_volatile(
-    places: PublishPlaces, experiment: str, arms: list[PublishedArm], records: list[SampleRecord]
+    places: PublishPlaces,
+    experiment: str,
+    arms: list[PublishedArm],
+    records: list[SampleRecord],
+    early: Drawn = NOTHING,
 ) -> list[str]:
     """The measurements: one per arm, consistent with arms.jsonl and its chunks with the
     records; the outputs' counters adding up to their arm's; acceptance.json from them and
@@ -293,7 +304,7 @@ def check_volatile(
     derived_acceptance = acceptance.model_dump(mode="json")
     problems += diff_values(stored_acceptance, derived_acceptance, str(places.acceptance))
     derived = render_performance(experiment, performance, acceptance)
-    problems += check_volatile_files(places.root, acceptance)
+    problems += check_volatile_files(places.root, acceptance, early.volatile_for(acceptance))
     return problems + diff_lines(stored, derived, places.performance_report)
 
 
@@ -355,8 +366,8 @@ def verify(root: Path, deep: bool = False, runs_root: Path | None = None) -> lis
     """The names of the runs checked. Raises VerifyError listing every problem if any."""
     if not root.is_dir():
         raise VerifyError([f"{root}: no such folder"])
-    problems = check_manifest(root)
     validation = root / RELEASED
+    problems: list[str] = []
     run_dirs = []
     if not validation.is_dir():
         problems.append(f"{validation}: no such folder, so nothing published to verify")
@@ -368,14 +379,18 @@ def verify(root: Path, deep: bool = False, runs_root: Path | None = None) -> lis
         if not run_dirs:
             problems.append(f"{validation}: no published runs to verify")
     checked = []
-    # Re-deriving allocates many small objects while every record is alive: with the collector
-    # on, its full collections re-walk them all again and again.
-    with gc_paused():
-        for run_dir in run_dirs:
-            problems += verify_run(run_dir)
-            if deep:
-                problems += deep_check(run_dir, runs_root or root / "runs")
-            checked.append(run_dir.name)
+    # Forked first, so it draws while the manifest's files are hashed, from a small parent
+    # (quick to fork) with the collector on.
+    with DrawAhead(run_dirs) as ahead:
+        problems = check_manifest(root) + problems
+        # Re-deriving allocates many small objects while every record is alive: with the
+        # collector on, its full collections re-walk them all again and again.
+        with gc_paused():
+            for run_dir in run_dirs:
+                problems += verify_run(run_dir, ahead)
+                if deep:
+                    problems += deep_check(run_dir, runs_root or root / "runs")
+                checked.append(run_dir.name)
     if problems:
         raise VerifyError(problems)
     return checked
