@@ -236,17 +236,25 @@ def verify_run(run_dir: Path, ahead: DrawAhead | None = None) -> list[str]:
         return problems
     if stored is not None:
         problems += diff_values(stored, derived.model_dump(mode="json"), str(places.summary))
-    early = ahead.get(run_dir) if ahead is not None else NOTHING
-    drawn = early.report_for(derived)
+    fetched: list[Drawn] = []
+
+    def early() -> Drawn:
+        if not fetched:
+            fetched.append(ahead.get(run_dir) if ahead is not None else NOTHING)
+        return fetched[0]
+
+    # The report files are checked last (their problems still listed first) so the drawing
+    # ahead has the longest to finish.
+    rest = check_battery_counts(places, records)
+    rest += check_volatile(places, config.experiment, arm_runs, records, early)
+    drawn = early().report_for(derived)
     if drawn is None:
         drawn = attempt(lambda: report_files(config, derived, divergences))
     if report is not None and drawn is not None:
         problems += diff_lines(report, drawn[REPORT_MD], places.report)
     if drawn is not None:
         problems += check_report_files(run_dir, drawn)
-    problems += check_battery_counts(places, records)
-    problems += check_volatile(places, config.experiment, arm_runs, records, early)
-    return problems
+    return problems + rest
 
 
 def check_battery_counts(places: PublishPlaces, records: list[SampleRecord]) -> list[str]:
@@ -280,7 +288,7 @@ def check_volatile(
     experiment: str,
     arms: list[PublishedArm],
     records: list[SampleRecord],
-    early: Drawn = NOTHING,
+    early: Callable[[], Drawn] = lambda: NOTHING,
 ) -> list[str]:
     """The measurements: one per arm, consistent with arms.jsonl and its chunks with the
     records; the outputs' counters adding up to their arm's; acceptance.json from them and
@@ -304,7 +312,7 @@ def check_volatile(
     derived_acceptance = acceptance.model_dump(mode="json")
     problems += diff_values(stored_acceptance, derived_acceptance, str(places.acceptance))
     derived = render_performance(experiment, performance, acceptance)
-    problems += check_volatile_files(places.root, acceptance, early.volatile_for(acceptance))
+    problems += check_volatile_files(places.root, acceptance, early().volatile_for(acceptance))
     return problems + diff_lines(stored, derived, places.performance_report)
 
 
