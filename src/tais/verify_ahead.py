@@ -76,14 +76,14 @@ def _serve(run_dirs: list[Path], out: Connection) -> None:
     try:
         for run_dir in run_dirs:
             out.send((str(run_dir), draw_stored(run_dir)))
-    except OSError:  # the parent went away or stopped listening
+    except Exception:  # the parent went away or stopped listening: nothing left to do
         pass
     finally:
         out.close()
 
 
 class DrawAhead:
-    """One forked process drawing every run in order, one run ahead of what verify asks for.
+    """One forked process drawing every run in order, about a run ahead of what verify asks for.
 
     A context manager: leaving it stops the process, so none outlives verify. Without the
     "fork" start method (or if forking fails) every `get` answers NOTHING.
@@ -99,7 +99,8 @@ class DrawAhead:
         try:
             process = context.Process(target=_serve, args=(run_dirs, outgoing), daemon=True)
             process.start()
-        except OSError:
+        # No process (out of them, or this one is a daemon that may have none): draw inline.
+        except Exception:
             incoming.close()
             return
         finally:
@@ -111,7 +112,7 @@ class DrawAhead:
         while self._incoming is not None:
             try:
                 name, drawn = self._incoming.recv()
-            except (EOFError, OSError):
+            except Exception:  # the process died or sent garbage: draw the rest inline
                 self.close()
                 break
             if name == str(run_dir) and isinstance(drawn, Drawn):
