@@ -10,6 +10,7 @@ records; otherwise, or if anything went wrong here, it draws inline as it would 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ def draw_stored(run_dir: Path) -> Drawn:
 def _serve(run_dirs: list[Path], out: Connection) -> None:
     # Ctrl-C is the parent's to handle: it stops this process on its way out.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Everything inherited from the parent stays out of this process's collections: walking
+    # it would copy every page of the parent's heap.
+    gc.freeze()
     try:
         for run_dir in run_dirs:
             out.send((str(run_dir), draw_stored(run_dir)))
