@@ -5,7 +5,10 @@ summary.json with figures drawn to match it is still caught."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
+
+import pytest
 
 from tais.analyse import analyse
 from tais.config import load_config
@@ -15,7 +18,7 @@ from tais.places import PublishPlaces
 from tais.records import Divergence, PublishedArm, SampleRecord
 from tais.report_files import report_files
 from tais.summary import Summary
-from tais.verify_ahead import DrawAhead, draw_stored
+from tais.verify_ahead import NOTHING, DrawAhead, draw_stored
 
 from .figure_support import draw_run, drawn_copy
 from .test_figures import problems_of
@@ -90,3 +93,20 @@ def test_figures_drawn_from_a_tampered_summary_are_checked_against_the_re_derive
     assert f"{places.acceptance}.arms[0].tasks.benign_requests.acceptance: stored 0.125" in text
     acceptance_svg = run_dir / "volatile" / "acceptance.svg"
     assert f"{acceptance_svg}: differs from the one re-drawn from volatile/acceptance.json" in text
+
+
+def test_without_fork_verify_draws_inline_and_still_names_a_changed_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    root = drawn_copy(RUN, tmp_path)
+    run_dir = root / "validation" / RUN
+    with DrawAhead([run_dir]) as ahead:
+        assert ahead.get(run_dir) is NOTHING
+    forest_svg = run_dir / "figures" / "forest.svg"
+    forest_svg.write_bytes(forest_svg.read_bytes().replace(b"<svg", b"<svg ", 1))
+    write_manifest(root)
+    assert problems_of(root) == [
+        f"{forest_svg}: differs from the one re-drawn from "
+        "summary.json, divergences.jsonl and config.yaml"
+    ]
