@@ -7,6 +7,7 @@ torch, so it runs on a slim install.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -236,12 +237,10 @@ def verify_run(run_dir: Path, ahead: DrawAhead | None = None) -> list[str]:
         return problems
     if stored is not None:
         problems += diff_values(stored, derived.model_dump(mode="json"), str(places.summary))
-    fetched: list[Drawn] = []
-
-    def early() -> Drawn:
-        if not fetched:
-            fetched.append(ahead.get(run_dir) if ahead is not None else NOTHING)
-        return fetched[0]
+    # Asked for only when first needed, so the drawing ahead has as long as possible.
+    early: Callable[[], Drawn] = functools.cache(
+        lambda: ahead.get(run_dir) if ahead is not None else NOTHING
+    )
 
     # The report files are checked last (their problems still listed first) so the drawing
     # ahead has the longest to finish.
