@@ -13,11 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tais import __version__
+from tais.analysis.summary import Summary
 from tais.errors import TaisError, VerifyError
-from tais.summary import Summary
 
 if TYPE_CHECKING:
-    from tais.bench import BenchReport
+    from tais.bench.bench import BenchReport
     from tais.plan import Plan
 
 # `tais plan`'s default speeds: batched offline generation of a 1-3B model in float16 on one
@@ -213,9 +213,9 @@ def battery(config: Path, profile: str | None, limit: int | None) -> None:
     With `engine.too_long: skip`, the targets' tokenizers are loaded (not their weights) to
     count the items each task loses to the context length.
     """
-    from tais.battery import battery_table, build_battery
-    from tais.fit import fit_battery
-    from tais.profiles import load_experiment
+    from tais.battery.battery import battery_table, build_battery
+    from tais.config.profiles import load_experiment
+    from tais.generate.fit import fit_battery
 
     try:
         loaded = load_experiment(config, profile, limit).config
@@ -336,8 +336,8 @@ def plan(
     Loads no model and reads no hub: items come from the data mirror (TAIS_DATA_DIR) when
     set, else from the battery's declared sizes.
     """
+    from tais.config.profiles import load_experiment
     from tais.plan import make_plan
-    from tais.profiles import load_experiment
 
     try:
         loaded = load_experiment(config, profile, limit)
@@ -365,7 +365,7 @@ def plan(
 )
 def verify(root: Path, deep: bool, runs_dir: Path | None) -> None:
     """Check manifest hashes and re-derive every published number from the stored records."""
-    from tais.verify import verify as verify_all
+    from tais.verify.verify import verify as verify_all
 
     try:
         checked = verify_all(root, deep=deep, runs_root=runs_dir)
@@ -395,7 +395,7 @@ def paper_check(figures: Path) -> None:
     Lists every figure with what it follows from, and those that do not follow. A report on
     the paper, not a gate: it exits 0 whatever it finds.
     """
-    from tais.paper_check import paper_figure_check
+    from tais.paper.check import paper_figure_check
 
     try:
         result = paper_figure_check(figures)
@@ -449,7 +449,7 @@ def models(config: Path, profile: str | None, cache_dir: Path | None, update: bo
     commits. Gated models need HF_TOKEN; HF_HUB_OFFLINE=1 resolves from the cache only.
     Downloads resume where an interrupted one stopped. Local model folders are not locked.
     """
-    from tais.hub_models import fetch_models
+    from tais.models.hub import fetch_models
 
     def announce(model: str, revision: str) -> None:
         console.print(f"model {escape(model)} at {escape(revision)}")
@@ -479,7 +479,7 @@ def models(config: Path, profile: str | None, cache_dir: Path | None, update: bo
 @click.option("--root", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 def manifest(root: Path) -> None:
     """Rewrite manifest.yaml from the files now in bundle/ and validation/."""
-    from tais.manifest import write_manifest
+    from tais.publish.manifest import write_manifest
 
     try:
         written = write_manifest(root)
@@ -585,7 +585,7 @@ def bench(
 ) -> None:
     """Time the harness against raw vLLM, verify against reading the files, and count judge
     requests against distinct outputs; print the ratios and write them to --out."""
-    from tais.bench import run_bench
+    from tais.bench.bench import run_bench
     from tais.io import atomic_write_text
 
     try:

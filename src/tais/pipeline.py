@@ -5,22 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tais.arm_store import ArmStore
-from tais.battery import build_battery
-from tais.config import Executor as ExecutorName
-from tais.config import ExperimentConfig
+from tais.analysis.summary import Summary
+from tais.battery.battery import build_battery
+from tais.config.config import Executor as ExecutorName
+from tais.config.config import ExperimentConfig
+from tais.config.places import RunPlaces
+from tais.config.profiles import Loaded, load_experiment
 from tais.errors import ConfigError
-from tais.executors import Executor, make_executor
-from tais.fit import fit_battery
-from tais.generate import GenerateProgress, generate, load_generations
-from tais.judge import judge_outputs
-from tais.manifest import write_manifest
-from tais.places import RunPlaces
-from tais.profiles import Loaded, load_experiment
-from tais.provenance import SourceState, require_clean, source_state
-from tais.publish import publish
-from tais.runlock import run_lock
-from tais.summary import Summary
+from tais.generate.arm_store import ArmStore
+from tais.generate.arms import GenerateProgress
+from tais.generate.executors import Executor, make_executor
+from tais.generate.fit import fit_battery
+from tais.generate.generate import generate, load_generations
+from tais.generate.runlock import run_lock
+from tais.judge.judge import judge_outputs
+from tais.publish.manifest import write_manifest
+from tais.publish.provenance import SourceState, require_clean, source_state
+from tais.publish.publish import publish
 
 
 @dataclass(frozen=True)
