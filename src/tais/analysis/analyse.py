@@ -15,6 +15,7 @@ from typing import Any
 
 from tais.analysis.agreement import agreement, require_single_digest, unparseable_counts
 from tais.analysis.capability import capability_scores, score_diffs
+from tais.analysis.floor import floor_cells, identity_verdict, outputs_differ
 from tais.analysis.outcomes import metric_of, outcome, paired_table, signs, tidy
 from tais.analysis.reproduction import reproduction
 from tais.analysis.stats import (
@@ -79,14 +80,6 @@ def decide(
     if not tost.equivalent:
         reasons.append(f"unpaired MDE at 80% power is {100 * mde:.1f} pp: more items needed")
     return "INCONCLUSIVE", reasons
-
-
-def outputs_differ(a: SampleRecord, b: SampleRecord) -> bool:
-    """By token ids; untokenised outputs (no token ids from the engine) by their text bytes,
-    as publish.build_divergences decides."""
-    if a.token_ids_sha256 and b.token_ids_sha256:
-        return a.token_ids_sha256 != b.token_ids_sha256
-    return a.output_sha256 != b.output_sha256
 
 
 def identity_of(
@@ -395,6 +388,11 @@ def analyse(
         sweeps=sweeps(config, records),
         pooled=pooled_rates(config, records),
     )
+    floor = floor_cells(config, records, analysis.alpha)
+    if floor:
+        summary = summary.model_copy(
+            update={"floor": floor, "identity_verdict": identity_verdict(floor)}
+        )
     if config.paper is None:
         return summary
     table = reproduction(config, summary, figures if figures is not None else load_figures())

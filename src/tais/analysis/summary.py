@@ -8,6 +8,7 @@ from pydantic import Field
 
 from tais.analysis.agreement import Agreement, UnparseableCount
 from tais.analysis.capability import Score, ScoreDiff
+from tais.analysis.floor import FloorCell, IdentityVerdict
 from tais.analysis.sweep import PooledRate, SweepRow
 from tais.records import Kind, Record
 
@@ -170,3 +171,7 @@ class Summary(Record):
     pooled: list[PooledRate] = Field(default_factory=list, exclude_if=lambda v: not v)
     # The paper's figures beside this run's values (tais.analysis.reproduction); only with `paper`.
     reproduction: Reproduction | None = Field(default=None, exclude_if=lambda v: v is None)
+    # Speculation against the numerics floor (tais.analysis.floor); only with floor arms or
+    # speculative contrasts, so runs published before it keep their bytes.
+    floor: list[FloorCell] = Field(default_factory=list, exclude_if=lambda v: not v)
+    identity_verdict: IdentityVerdict | None = Field(default=None, exclude_if=lambda v: v is None)

@@ -206,6 +206,26 @@ class Engine(Strict):
     executor: Executor = Field(default="local", exclude_if=lambda v: v == "local")
 
 
+# `reversed`: each chunk goes to the engine in reverse order (outputs are stored in battery
+# order), so every sequence sits elsewhere in the engine's batches.
+BatchOrder = Literal["battery", "reversed"]
+
+
+class FloorSpec(Strict):
+    """One floor arm per target-only arm of a design: the arm with these settings, named
+    `<arm>-<name>`. Set at least one of `batch_order` and `max_num_seqs`."""
+
+    name: Annotated[str, _name_check(r"[a-z0-9][a-z0-9-]{0,30}", "lower-case letters, digits, '-'")]
+    batch_order: BatchOrder = "battery"
+    max_num_seqs: int | None = Field(default=None, ge=1, le=4096)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> FloorSpec:
+        if self.batch_order == "battery" and self.max_num_seqs is None:
+            raise ValueError(f"floor {self.name}: set `batch_order` or `max_num_seqs`")
+        return self
+
+
 class Arm(Strict):
     """One engine configuration run over the battery.
 
@@ -232,6 +252,12 @@ class Arm(Strict):
     subset: str | None = Field(default=None, exclude_if=_unset)
     revision: str | None = Field(default=None, exclude_if=_unset)
     tensor_parallel_size: int | None = Field(default=None, ge=1, le=64, exclude_if=_unset)
+    # The numerics floor (tais.config.floors): settings that move the engine's arithmetic the
+    # way speculation does, without speculating. Each enters the fingerprint only when set.
+    batch_order: BatchOrder = Field(default="battery", exclude_if=lambda v: v == "battery")
+    max_num_seqs: int | None = Field(default=None, ge=1, le=4096, exclude_if=_unset)
+    # vLLM's batch-invariant kernels (VLLM_BATCH_INVARIANT=1), where the platform has them.
+    batch_invariant: bool = Field(default=False, exclude_if=lambda v: v is False)
 
     @model_validator(mode="after")
     def _one_way_to_serve(self) -> Arm:
@@ -239,6 +265,9 @@ class Arm(Strict):
             raise ValueError("give `endpoint` (a running server) or `serve`, not both")
         if self.backend == "vllm" and (self.endpoint or self.serve or self.http):
             raise ValueError("`endpoint`, `serve` and `http` need backend openai")
+        engine_side = [k for k in ("max_num_seqs", "batch_invariant") if getattr(self, k)]
+        if engine_side and (self.endpoint is not None or self.serve is not None):
+            raise ValueError(f"`{engine_side[0]}` is an offline engine setting (backend vllm)")
         return self
 
 

@@ -36,6 +36,7 @@ from tais.config.config import (
     Engine,
     ExperimentConfig,
     ExperimentName,
+    FloorSpec,
     JudgeSpec,
     Member,
     PaperLink,
@@ -47,6 +48,8 @@ from tais.errors import ConfigError
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 ALONE_PHASE = "P1"
+# A floor arm's phase (tais.config.floors): a target alone with other batching.
+FLOOR_PHASE = "floor"
 
 
 class ModelRef(Strict):
@@ -118,6 +121,8 @@ class Design(Strict):
     groups: list[Group] = Field(min_length=1)
     contrasts: list[GroupContrast] = Field(default_factory=list)
     paper: PaperLink | None = None
+    # The numerics floor (tais.config.floors): each target-only arm gets one arm per entry.
+    floors: list[FloorSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Design:
@@ -252,6 +257,13 @@ def _matches(a: Slot, b: Slot) -> bool:
     return (a.phase, a.k) == (b.phase, b.k)
 
 
+def _is_target_alone(design: Design, arm: Arm) -> bool:
+    """A pair's target alone (not a draft alone: its floor measures another model)."""
+    return (
+        arm.speculative is None and arm.target == design.models[design.pairs[arm.pair].target].model
+    )
+
+
 def expand(design: Design, experiment: str) -> Expanded:
     """The design as an ExperimentConfig named `experiment`."""
     arms: dict[str, Arm] = {}
@@ -264,6 +276,19 @@ def expand(design: Design, experiment: str) -> Expanded:
             elif seen.model_copy(update={"pair": arm.pair}) != arm:
                 raise ConfigError(f"arm {arm.name}: two groups give it different settings")
             members.append(member)
+    for name in [n for n, a in arms.items() if _is_target_alone(design, a)]:
+        for floor in design.floors:
+            arm = arms[name]
+            floor_arm = arm.model_copy(
+                update={
+                    "name": f"{name}-{floor.name}",
+                    "batch_order": floor.batch_order,
+                    "max_num_seqs": floor.max_num_seqs,
+                }
+            )
+            arms.setdefault(floor_arm.name, floor_arm)
+            slot = Slot(f"floor-{floor.name}", arm.pair, FLOOR_PHASE, None, floor_arm.name)
+            members.append(slot)
     contrasts: dict[str, Contrast] = {}
     for spec in design.contrasts:
         side_a = [m for m in members if m.group == spec.a]

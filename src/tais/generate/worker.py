@@ -119,7 +119,11 @@ def make_chunk(backend: Backend, arm: Arm, index: int, chunk: list[Item]) -> Chu
     """Generate one chunk; nothing of it is kept until every output of it is in hand."""
     before = backend.counters()
     started = time.perf_counter()
-    outputs = backend.generate([item.messages for item in chunk])
+    if arm.batch_order == "reversed":
+        # The chunk's items in reverse (a floor arm, tais.config.floors); stored in battery order.
+        outputs = backend.generate([item.messages for item in reversed(chunk)])[::-1]
+    else:
+        outputs = backend.generate([item.messages for item in chunk])
     wall_s = time.perf_counter() - started
     after = backend.counters()
     chunk_counters = after.minus(before) if after is not None and before is not None else None

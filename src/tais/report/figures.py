@@ -30,6 +30,7 @@ STYLE: dict[str, Any] = {
 VERDICT_COLOURS = {"PASS": "#1b7837", "FAIL": "#b2182b", "INCONCLUSIVE": "#d9a000"}
 NEUTRAL = "#2c5d8f"
 SECOND = "#9ecae1"
+THIRD = "#c7c7c7"
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def bar_plot(
     bars: list[Bar], *, title: str, xlabel: str, series: tuple[str, ...], xlim: float = 1.0
 ) -> str:
     """Horizontal bars, one group per row and one bar per series; a None value is marked."""
-    colours = (NEUTRAL, SECOND)
+    colours = (NEUTRAL, SECOND, THIRD)
 
     def paint(figure: Any) -> None:
         from matplotlib.patches import Patch
@@ -180,7 +181,7 @@ def bar_plot(
                 if value is None:
                     ax.text(0.005 * xlim, y + offset, "not measured", va="center", fontsize=7)
                     continue
-                ax.barh(y + offset, value, height=width, color=colours[s % 2])
+                ax.barh(y + offset, value, height=width, color=colours[s % len(colours)])
                 ax.text(value, y + offset, f" {100 * value:.1f}%", va="center", fontsize=7)
         ax.set_yticks(ys, [bar.label for bar in bars])
         ax.set_ylim(-0.7, len(bars) - 0.3)
@@ -189,7 +190,8 @@ def bar_plot(
         ax.set_title(title, loc="left", pad=16)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         _legend_on_top(
-            ax, [Patch(color=colours[s % 2], label=name) for s, name in enumerate(series)]
+            ax,
+            [Patch(color=colours[s % len(colours)], label=name) for s, name in enumerate(series)],
         )
 
     return draw(paint, WIDTH, _height(len(bars)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tais.analysis.agreement import Agreement
+from tais.analysis.floor import ALL_TASKS
 from tais.analysis.reproduction import reproduction_section
 from tais.analysis.summary import ContrastResult, Identity, Summary
 from tais.report.sweep import identity_section, pooled_section, sweep_section
@@ -186,7 +187,9 @@ def render_report(summary: Summary) -> str:
         f"{_labelled_by(summary)}; "
         f"config sha256 `{summary.config_sha256[:16]}`.",
     ]
+    lines[4:4] = _identity_verdict_lines(summary)
     lines += reproduction_section(summary)
+    lines += _floor_section(summary)
     lines += _contrasts_section(summary)
     lines += [
         "",
@@ -218,6 +221,67 @@ def render_report(summary: Summary) -> str:
     lines += _judging_section(summary)
     lines.append("")
     return "\n".join(lines)
+
+
+def _identity_verdict_lines(summary: Summary) -> list[str]:
+    """Beside the rate verdict: an arm that rewrites outputs without moving a rate must not
+    pass unseen, so a FAIL here is the report's first word after the title."""
+    iv = summary.identity_verdict
+    if iv is None:
+        return []
+    if iv.verdict == "FAIL":
+        worst = next(c for c in summary.floor if c.contrast == iv.worst and c.task == ALL_TASKS)
+        head = (
+            f"**Identity verdict: FAIL. Speculation changed outputs beyond the numerics floor** "
+            f"in {iv.n_beyond_floor} of {iv.n_contrasts} contrasts; worst "
+            f"{worst.contrast.replace('~', ' vs ')}: {worst.sentence}."
+        )
+    elif iv.verdict == "PASS":
+        head = (
+            f"**Identity verdict: PASS**: in each of the {iv.n_contrasts} contrasts, what "
+            "speculation changed is not distinguishable from what batching alone changes."
+        )
+    else:
+        head = (
+            f"**Identity verdict: INCONCLUSIVE**: {iv.n_no_floor} of {iv.n_contrasts} "
+            "contrasts have no floor arm to hold speculation to."
+        )
+    return [head, ""]
+
+
+def _floor_section(summary: Summary) -> list[str]:
+    if not summary.floor:
+        return []
+    level = f"{100 * summary.floor[0].ci_level:.0f}%"
+    lines = [
+        "",
+        "## Speculation against the numerics floor",
+        "",
+        "Changed: items whose outputs differ from the contrast's reference (token ids). The "
+        "floor arms run the reference target-only arm again without speculating, with other "
+        "batching; `excess` counts items changed by speculation and by no floor arm (Wilson "
+        f"{level} interval); McNemar compares changed-under-speculation with "
+        "changed-under-the-floor on the same items (Holm over the gated contrasts' `*` rows, "
+        "a family of its own). `*`: every task.",
+        "",
+        f"| contrast | task | n | changed | floor arms: changed | floor (any) | overlap | "
+        f"excess | excess {level} CI | McNemar p | Holm p | identity verdict |",
+        "|---|---|---:|---:|---|---:|---:|---:|---|---:|---:|---|",
+    ]
+    for c in summary.floor:
+        floors = ", ".join(f"{f.arm}: {f.changed}" for f in c.floor_arms) or "none"
+        gated = "" if c.gated else " (not gated)"
+        lines.append(
+            f"| {c.contrast.replace('~', ' vs ')} | {c.task} | {c.n} | {c.changed} | {floors} | "
+            f"{c.floor_changed} | {c.overlap} | {c.excess} | "
+            f"[{_pct(c.excess_ci_low)}, {_pct(c.excess_ci_high)}] | {c.mcnemar_p:.3g} | "
+            f"{_opt(c.holm_p, '{:.3g}')} | {c.verdict or '-'}{gated} |"
+        )
+    lines += ["", "### In words", ""]
+    for c in summary.floor:
+        if c.task == ALL_TASKS:
+            lines.append(f"- {c.contrast.replace('~', ' vs ')}: {c.sentence}.")
+    return lines
 
 
 def _contrasts_section(summary: Summary) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tais.analysis.acceptance import AcceptanceReport
+from tais.analysis.floor import ALL_TASKS
 from tais.analysis.stats import wilson_ci
 from tais.analysis.summary import ContrastResult, Summary
 from tais.config.config import ExperimentConfig
@@ -74,6 +75,32 @@ def identity(summary: Summary) -> str:
     )
 
 
+def floor_figure(summary: Summary) -> str | None:
+    """Identity under speculation beside identity under each floor arm, per contrast."""
+    rows = [c for c in summary.floor if c.task == ALL_TASKS]
+    if not rows:
+        return None
+    width = max(len(c.floor_arms) for c in rows)
+    bars = [
+        Bar(
+            c.contrast.replace("~", " vs "),
+            (
+                1 - c.changed / c.n,
+                *[1 - f.changed / c.n for f in c.floor_arms],
+                *[None] * (width - len(c.floor_arms)),
+            ),
+        )
+        for c in rows
+    ]
+    floor_names = tuple(f"floor arm {i + 1} (target only)" for i in range(width))
+    return bar_plot(
+        bars,
+        title="Outputs identical to the reference: under speculation and under the floor",
+        xlabel="share of items identical (token ids)",
+        series=("speculation", *floor_names),
+    )
+
+
 def value_contrasts(config: ExperimentConfig) -> list[str]:
     """Contrasts whose arms differ in dtype or seed: what the share of bytes changed is for."""
     found = []
@@ -122,6 +149,9 @@ def run_figures(
                     f"{FIGURES}/bytes-changed.svg", "Share of bytes changed (dtype, seed)", changed
                 )
             )
+    floor = floor_figure(summary)
+    if floor is not None:
+        drawn.append(Drawn(f"{FIGURES}/floor.svg", "Speculation against the numerics floor", floor))
     if summary.sweeps:
         drawn.append(Drawn(f"{FIGURES}/n-sweep.svg", "Rate against N", sweep_figure(summary)))
     return drawn

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from tais.analysis.acceptance import acceptance_report, check_chunks, check_item_sums
-from tais.analysis.analyse import analyse, outputs_differ
+from tais.analysis.analyse import analyse
 from tais.analysis.compare import same_value
+from tais.analysis.floor import outputs_differ
 from tais.analysis.performance import check_performance, render_performance
 from tais.analysis.summary import Summary
 from tais.config.config import ExperimentConfig, load_config

@@ -124,6 +124,10 @@ class VllmOfflineBackend:
         seed = arm.seed if arm.seed is not None else engine.seed
         self._format = engine.prompt_format
         self._speculative = arm.speculative is not None
+        # Only when set: vLLM's own default otherwise, as every arm had before the key existed.
+        batching: dict[str, Any] = {}
+        if arm.max_num_seqs is not None:
+            batching["max_num_seqs"] = arm.max_num_seqs
         try:
             self._in_process = engine_in_process()
             self._llm = LLM(
@@ -141,6 +145,7 @@ class VllmOfflineBackend:
                 # Each output's own counters (vLLM refuses them without speculation): acceptance
                 # per task and per prompt however a batch mixes tasks.
                 per_request_spec_decode_metrics="summary" if self._speculative else "none",
+                **batching,
             )
         except Exception as exc:  # vLLM raises many types; the message is what the user needs
             raise EngineError(f"arm {arm.name}: engine failed to start: {exc}") from exc
