@@ -221,3 +221,19 @@ def test_a_floor_spec_that_changes_nothing_fails_naming_it(tmp_path) -> None:
                 ],
             }
         )
+
+
+def test_batch_invariant_arms_run_only_on_ampere_and_newer() -> None:
+    from tais.generate.batch_invariance import unsupported_reason, without_batch_invariant
+
+    assert unsupported_reason([8.0, 9.0]) is None
+    assert unsupported_reason([8.6]) is None
+    assert "no NVIDIA GPU" in (unsupported_reason([]) or "")
+    assert "7.5 < 8.0" in (unsupported_reason([8.0, 7.5]) or "")
+    cfg = config([{"name": "t-bi", "pair": "p", "target": TARGET, "batch_invariant": True}])
+    cfg = cfg.model_copy(
+        update={"contrasts": [*cfg.contrasts, cfg.contrasts[0].model_copy(update={"a": "t-bi"})]}
+    )
+    kept = without_batch_invariant(cfg)
+    assert "t-bi" not in [a.name for a in kept.arms]
+    assert [c.name for c in kept.contrasts] == ["t~s"]

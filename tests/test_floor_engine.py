@@ -40,8 +40,10 @@ def test_floor_arms_run_and_their_changes_are_counted(tmp_path: Path) -> None:
                 "prompt_lookup_min": 2,
             },
         },
+        # No CPU path in vLLM 0.32 (tais.generate.batch_invariance): skipped, with the reason.
+        {"name": "t-bi", "pair": "tiny", "target": TARGET, "batch_invariant": True},
     ]
-    data["contrasts"] = [{"a": "t", "b": "ngram"}]
+    data["contrasts"] = [{"a": "t", "b": "ngram"}, {"a": "t-bi", "b": "ngram"}]
     config = write_config(tmp_path / "floor.yaml", data)
     runs = tmp_path / "runs"
     result = run_screen(config, QuietProgress(), runs_dir=runs, root=tmp_path, allow_dirty=True)
@@ -68,6 +70,11 @@ def test_floor_arms_run_and_their_changes_are_counted(tmp_path: Path) -> None:
     assert row.floor_changed == len(floor)
     assert row.excess == len(changed("ngram") - floor)
     assert result.summary.identity_verdict is not None
+    (skipped,) = result.skipped
+    assert "batch-invariant arms skipped (t-bi)" in skipped and "8.0" in skipped
+    assert "t-bi" not in {a.arm for a in result.summary.arms}
+    published = (tmp_path / "validation" / "floor-engine" / "config.yaml").read_text()
+    assert "t-bi" not in published and "batch_invariant" not in published
     report = (tmp_path / "validation" / "floor-engine" / "report.md").read_text()
     assert "## Speculation against the numerics floor" in report
     assert (tmp_path / "validation" / "floor-engine" / "figures" / "floor.svg").is_file()

@@ -15,6 +15,7 @@ from rich.table import Table
 from tais import __version__
 from tais.analysis.summary import Summary
 from tais.errors import TaisError, VerifyError
+from tais.generate.batch_invariance import SUPPORTED as BATCH_INVARIANT_GPUS
 
 if TYPE_CHECKING:
     from tais.bench.bench import BenchReport
@@ -190,6 +191,17 @@ def run(
         _fail(exc)
         return
     stdout.print(_verdict_table(result.summary))
+    for note in result.skipped:
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+    identity = result.summary.identity_verdict
+    if identity is not None:
+        colour = {"PASS": "green", "FAIL": "bold red", "INCONCLUSIVE": "yellow"}[identity.verdict]
+        console.print(
+            f"identity verdict: [{colour}]{identity.verdict}[/] ({identity.n_beyond_floor} of "
+            f"{identity.n_contrasts} contrasts changed outputs beyond the numerics floor; "
+            "report.md says which)",
+            highlight=False,
+        )
     for judge, counts in sorted(result.judge_calls.items()):
         console.print(
             f"judge {judge}: {counts['outputs']} outputs, {counts['calls']} new judgements "
@@ -348,6 +360,12 @@ def plan(
         _fail(exc)
         return
     _print_plan(made, "GPU" if gpu else "CPU", gpus)
+    invariant = [a.name for a in loaded.config.arms if a.batch_invariant]
+    if invariant:
+        stdout.print(
+            f"batch-invariant arms (-bi, VLLM_BATCH_INVARIANT=1; {len(invariant)}) run on "
+            f"{BATCH_INVARIANT_GPUS}; on any other machine `tais run` skips them and says why"
+        )
 
 
 @main.command()

@@ -185,7 +185,7 @@ def _measure(figure: Figure, summary: Summary, m: _Matcher) -> ReproductionRow:
             return _absent(figure, "this run has no contrast between those roles")
         if stat == "identity_share":
             identical, n = _identity(cells)
-            return _share(figure, identical, n)
+            return _share(figure, identical, n, _floor_note(summary, cells))
         by_pair: dict[str, list[ContrastResult]] = {}
         for c in cells:
             by_pair.setdefault(_pair_of(c, m), []).append(c)
@@ -210,6 +210,24 @@ _NOT_MEASURED = {
     "judge_agreement": "this run's refusal judges are compared in the agreement section",
     "cohens_kappa": "this run's refusal judges are compared in the agreement section",
 }
+
+
+def _floor_note(summary: Summary, cells: list[ContrastResult]) -> str:
+    """The same items' identity under each floor arm (no speculation), beside the printed
+    identity that the paper read as speculation's effect."""
+    wanted = {(c.contrast, c.task) for c in cells}
+    floor: dict[str, list[int]] = {}
+    for row in summary.floor:
+        if (row.contrast, row.task) not in wanted:
+            continue
+        for arm in row.floor_arms:
+            counts = floor.setdefault(arm.arm, [0, 0])
+            counts[0] += row.n - arm.changed
+            counts[1] += row.n
+    if not floor:
+        return ""
+    shown = ", ".join(f"{arm} {k:,}/{n:,}" for arm, (k, n) in sorted(floor.items()))
+    return f"identical on the same items without speculation (the floor): {shown}"
 
 
 def _pair_of(contrast: ContrastResult, m: _Matcher) -> str:

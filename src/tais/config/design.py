@@ -86,6 +86,8 @@ class Group(Strict):
     phases: list[str] = Field(default_factory=list)
     seed: int | None = None
     dtype: Dtype | None = None
+    # vLLM's batch-invariant kernels (tais.generate.batch_invariance); `-bi` in arm names.
+    batch_invariant: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> Group:
@@ -194,7 +196,8 @@ class Expanded:
 
 def _variant(group: Group) -> str:
     suffix = f"-s{group.seed}" if group.seed is not None else ""
-    return suffix + (f"-{group.dtype}" if group.dtype is not None else "")
+    suffix += f"-{group.dtype}" if group.dtype is not None else ""
+    return suffix + ("-bi" if group.batch_invariant else "")
 
 
 def _arm(
@@ -215,6 +218,7 @@ def _arm(
         dtype=group.dtype,
         subset=subset,
         tensor_parallel_size=target.tensor_parallel_size,
+        batch_invariant=group.batch_invariant,
     )
 
 

@@ -21,6 +21,7 @@ from tais.config.config import (
 from tais.config.places import RunPlaces
 from tais.errors import DataError
 from tais.generate.backends.vllm_offline import speculative_config
+from tais.generate.batch_invariance import ENV as BATCH_INVARIANT_ENV
 from tais.generate.worker_pool import WorkerPool
 from tais.io import (
     atomic_write_text,
@@ -187,7 +188,8 @@ def run_arm(
     def advanced() -> None:
         progress.arm_advanced(name, _count_lines(places.generations(name)))
 
-    pool.run(places.job(name), log, name, advanced)
+    env = {BATCH_INVARIANT_ENV: "1"} if job.arm.batch_invariant else None
+    pool.run(places.job(name), log, name, advanced, env)
     advanced()
     progress.arm_finished(name, skipped=False)
 

@@ -61,9 +61,22 @@ class WorkerPool:
     ) -> None:
         self.close()
 
-    def run(self, job: Path, log: Path, arm: str, poll: Callable[[], None]) -> None:
-        """Run one arm's job; `poll` is called while it runs. Raises EngineError if it fails."""
-        proc = self._proc or self._start(log)
+    def run(
+        self,
+        job: Path,
+        log: Path,
+        arm: str,
+        poll: Callable[[], None],
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Run one arm's job; `poll` is called while it runs. Raises EngineError if it fails.
+
+        `env`: variables the engine reads once per process (tais.generate.batch_invariance);
+        the job then gets a process of its own, started with them.
+        """
+        if env:
+            self.close()
+        proc = self._proc or self._start(log, env or {})
         self._proc = proc
         assert proc.stdin is not None and proc.stdout is not None
         try:
@@ -94,7 +107,7 @@ class WorkerPool:
         proc.wait()
 
     @staticmethod
-    def _start(log: Path) -> subprocess.Popen[str]:
+    def _start(log: Path, env: dict[str, str]) -> subprocess.Popen[str]:
         # Output before the first arm's redirect (imports) lands in that arm's log.
         with log.open("a", encoding="utf-8") as log_fh:
             return subprocess.Popen(
@@ -102,7 +115,7 @@ class WorkerPool:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log_fh,
-                env=worker_env(),
+                env={**worker_env(), **env},
                 text=True,
             )
 

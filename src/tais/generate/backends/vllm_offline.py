@@ -112,6 +112,7 @@ class VllmOfflineBackend:
         self._format: PromptFormat = "chat"
         self._in_process = False
         self._speculative = False
+        self._batch_invariant = False
 
     def start(self, arm: Arm, engine: Engine, logs: Path) -> None:
         check_model_path(arm.target, f"arm {arm.name}: target")
@@ -124,6 +125,7 @@ class VllmOfflineBackend:
         seed = arm.seed if arm.seed is not None else engine.seed
         self._format = engine.prompt_format
         self._speculative = arm.speculative is not None
+        self._batch_invariant = arm.batch_invariant
         # Only when set: vLLM's own default otherwise, as every arm had before the key existed.
         batching: dict[str, Any] = {}
         if arm.max_num_seqs is not None:
@@ -169,7 +171,9 @@ class VllmOfflineBackend:
         # vLLM 0.32 re-registers its kernel overrides at every engine start by scanning every
         # loaded module; llvmlite's lazy library wrapper (loaded by the ngram drafter's numba)
         # breaks that scan, so a process that has loaded it starts no further engine.
-        return self._in_process and "llvmlite.binding.ffi" not in sys.modules
+        # A batch-invariant engine leaves the mode in vLLM's per-process env cache.
+        fresh_env = not self._batch_invariant
+        return self._in_process and fresh_env and "llvmlite.binding.ffi" not in sys.modules
 
     def context_need(self, items: list[Item]) -> list[int] | None:
         tokenizer = self._llm.get_tokenizer()
