@@ -184,8 +184,8 @@ class Engine(Strict):
     max_model_len: int = Field(default=512, ge=16)
     max_tokens: int = Field(default=48, ge=1)
     # Items per chunk: what a kill loses, and what the engine gets at once. Every chunk ends
-    # with a tail of few sequences running (README, "Chunk size"); 1024 keeps each arm of the
-    # demo and of the paper's CPU configs in one chunk.
+    # with a tail of few sequences running (docs/performance.md, "Chunk size"); 1024 keeps
+    # each arm of the demo and of the paper's CPU configs in one chunk.
     batch_size: int = Field(default=1024, ge=1)
     # A prompt longer than max_model_len: `error` stops before generating, naming it; `skip`
     # leaves it out of the battery for every arm (counted per task in environment.json).

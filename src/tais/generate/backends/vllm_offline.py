@@ -40,7 +40,7 @@ def check_model_path(path: str, what: str) -> None:
 # `rejection_sample_method: strict | probabilistic` was split after 0.20: `strict` is gone
 # (0.32 refuses it), and the choice between one-hot and full draft probabilities moved to
 # `draft_sample_method`. At temperature 0 both map to the same code path: the draft proposes
-# its argmax and a draft token is accepted iff it equals the target's argmax (README,
+# its argmax and a draft token is accepted iff it equals the target's argmax (docs/experiments.md,
 # "Acceptance settings"). `synthetic` and `block` are not the paper's: `synthetic` accepts
 # draft tokens at a fixed rate even for greedy requests, so it is not lossless.
 ACCEPTANCE: dict[str, dict[str, str]] = {
