@@ -67,6 +67,13 @@ class ModelRef(Strict):
     tensor_parallel_size: int | None = Field(default=None, ge=1, le=64)
 
 
+# A draft role whose value is this runs vLLM's n-gram drafter (prompt lookup) instead of a
+# draft model: for a model with no usable draft (Gemma 3's self-draft, docs/models.md).
+NGRAM = "ngram"
+# Prompt lookup of 2 to 4 tokens, as the demo's n-gram arm (bundle/configs/demo.yaml).
+NGRAM_LOOKUP_MAX, NGRAM_LOOKUP_MIN = 4, 2
+
+
 class Pair(Strict):
     target: str
     drafts: dict[str, str] = Field(min_length=1)
@@ -135,7 +142,8 @@ class Design(Strict):
 
         for pair_name, pair in self.pairs.items():
             for model in [pair.target, *pair.drafts.values()]:
-                known(f"pair {pair_name}", "model", model, self.models)
+                if model != NGRAM:
+                    known(f"pair {pair_name}", "model", model, self.models)
         for set_name, members in self.pair_sets.items():
             for member in members:
                 known(f"pair set {set_name}", "pair", member, self.pairs)
@@ -228,25 +236,37 @@ def _group_arms(design: Design, group: Group) -> list[tuple[Slot, Arm]]:
         pair = design.pairs[pair_name]
         if group.alone is not None:
             key = pair.target if group.alone == "target" else pair.drafts[group.alone]
+            if key == NGRAM:
+                raise ConfigError(f"group {group.name}: the n-gram drafter cannot run alone")
             name = f"{key}-alone{_variant(group)}"
             arm = _arm(name, pair_name, design.models[key], group)
             found.append((Slot(group.name, pair_name, ALONE_PHASE, None, name), arm))
             continue
         assert group.draft is not None
-        draft = design.models[pair.drafts[group.draft]]
+        draft_key = pair.drafts[group.draft]
+        draft = None if draft_key == NGRAM else design.models[draft_key]
         for phase_name in group.phases:
             phase = design.phases[phase_name]
             for k in phase.num_speculative_tokens:
                 name = f"{pair_name}-{group.name}-{phase_name.lower()}"
                 if len(phase.num_speculative_tokens) > 1:
                     name += f"-k{k}"
-                speculative = Speculative(
-                    method="draft_model",
-                    model=draft.model,
-                    revision=draft.revision,
-                    num_speculative_tokens=k,
-                    acceptance=phase.acceptance,
-                )
+                if draft is None:
+                    speculative = Speculative(
+                        method="ngram",
+                        num_speculative_tokens=k,
+                        acceptance=phase.acceptance,
+                        prompt_lookup_max=NGRAM_LOOKUP_MAX,
+                        prompt_lookup_min=NGRAM_LOOKUP_MIN,
+                    )
+                else:
+                    speculative = Speculative(
+                        method="draft_model",
+                        model=draft.model,
+                        revision=draft.revision,
+                        num_speculative_tokens=k,
+                        acceptance=phase.acceptance,
+                    )
                 target = design.models[pair.target]
                 arm = _arm(name, pair_name, target, group, speculative, phase.subset)
                 found.append((Slot(group.name, pair_name, phase_name, k, name), arm))
