@@ -353,7 +353,11 @@ def plan(
 
     try:
         loaded = load_experiment(config, profile, limit)
-        gpu = loaded.config.engine.dtype != "float32"
+        # The profile says where it runs; without one, reduced precision suggests a GPU. The
+        # `small` profile is bfloat16 on the CPU.
+        gpu = loaded.profile == "gpu" or (
+            loaded.profile is None and loaded.config.engine.dtype != "float32"
+        )
         speed = tokens_per_s or (GPU_TOKENS_PER_S if gpu else CPU_TOKENS_PER_S)
         made = make_plan(loaded, speed)
     except TaisError as exc:
