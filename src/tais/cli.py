@@ -377,7 +377,9 @@ def plan(
 @click.option(
     "--deep",
     is_flag=True,
-    help="Also re-hash the raw texts in runs/ and re-run the keyword judge on them.",
+    help="Also check against the raw outputs in runs/: re-hash texts and token ids, re-run the "
+    "judges that need no model, re-compute divergences, and (runs with floor arms) re-compute "
+    "the target's top-2 gaps where outputs part with the engine, within 1e-3 nats.",
 )
 @click.option(
     "--runs-dir",

@@ -9,6 +9,7 @@ from tais.analysis.summary import Summary
 from tais.battery.battery import build_battery
 from tais.config.config import Executor as ExecutorName
 from tais.config.config import ExperimentConfig
+from tais.config.floors import gap_contrasts
 from tais.config.places import RunPlaces
 from tais.config.profiles import Loaded, load_experiment, resolved_yaml
 from tais.errors import ConfigError
@@ -21,6 +22,7 @@ from tais.generate.batch_invariance import (
 )
 from tais.generate.executors import Executor, make_executor
 from tais.generate.fit import fit_battery
+from tais.generate.gaps import run_gaps
 from tais.generate.generate import generate, load_generations
 from tais.generate.runlock import run_lock
 from tais.judge.judge import judge_outputs
@@ -94,6 +96,9 @@ def _screen(
     items = fitted.items
     arm_runs = generate(config, items, places, progress, store, executor)
     generations = [g for arm in config.arms for g in load_generations(places, arm.name)]
+    # The target's top-2 gap where changed outputs part: only with floor arms, and no engine
+    # starts when no output changed (the tiny float32 models).
+    gaps = run_gaps(config, items, generations, places) if gap_contrasts(config) else None
     judged = judge_outputs(
         config.judge_specs(), items, generations, places, seed=config.engine.seed
     )
@@ -109,6 +114,7 @@ def _screen(
         source,
         fitted.dropped,
         loaded.hub_models,
+        gaps,
     )
     write_manifest(root)
     calls = {name: stats.counts() for name, stats in judged.stats.items()}

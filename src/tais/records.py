@@ -273,6 +273,25 @@ class Divergence(Record):
     bytes_changed_share: float
 
 
+class DivergenceGap(Record):
+    """Why one item's outputs part in one contrast: the target's own view of the first
+    diverging token position (tais.generate.gaps), as released in gaps.jsonl; never text.
+
+    `position` is the first token index at which the two outputs differ (the length of their
+    common prefix); `gap` the target's log-probability of its most likely next token minus
+    that of its second (nats, >= 0) after one prefill of the prompt and that prefix;
+    `reference_is_argmax` whether the reference arm's (the contrast's `a` side) token there is
+    the target's most likely one, None where the reference output ended at `position`.
+    """
+
+    contrast: str
+    item_id: str
+    task: str
+    position: int
+    gap: float
+    reference_is_argmax: bool | None
+
+
 class _ArmItem(Protocol):
     @property
     def arm(self) -> str: ...

@@ -16,6 +16,7 @@ from typing import Any
 from tais.analysis.agreement import agreement, require_single_digest, unparseable_counts
 from tais.analysis.capability import capability_scores, score_diffs
 from tais.analysis.floor import floor_cells, identity_verdict, outputs_differ
+from tais.analysis.gaps import gap_summaries
 from tais.analysis.outcomes import metric_of, outcome, paired_table, signs, tidy
 from tais.analysis.reproduction import reproduction
 from tais.analysis.stats import (
@@ -43,7 +44,14 @@ from tais.analysis.sweep import pooled_rates, sweeps
 from tais.config.config import Analysis, Contrast, ExperimentConfig
 from tais.config.paper_figures import FigureFile, load_figures
 from tais.errors import DataError
-from tais.records import Divergence, Kind, PublishedArm, SampleRecord, require_unique
+from tais.records import (
+    Divergence,
+    DivergenceGap,
+    Kind,
+    PublishedArm,
+    SampleRecord,
+    require_unique,
+)
 
 
 def _pp(x: float) -> str:
@@ -299,7 +307,9 @@ def analyse(
     divergences: list[Divergence],
     arms: list[PublishedArm],
     figures: FigureFile | None = None,
+    gaps: list[DivergenceGap] | None = None,
 ) -> Summary:
+    """`gaps`: the changed items' top-2 gaps (gaps.jsonl), summarised per contrast."""
     if not records:
         raise DataError("no records to analyse")
     require_unique(records, "records")
@@ -393,6 +403,8 @@ def analyse(
         summary = summary.model_copy(
             update={"floor": floor, "identity_verdict": identity_verdict(floor)}
         )
+    if gaps:
+        summary = summary.model_copy(update={"gaps": gap_summaries(config, gaps)})
     if config.paper is None:
         return summary
     table = reproduction(config, summary, figures if figures is not None else load_figures())

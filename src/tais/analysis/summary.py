@@ -9,6 +9,7 @@ from pydantic import Field
 from tais.analysis.agreement import Agreement, UnparseableCount
 from tais.analysis.capability import Score, ScoreDiff
 from tais.analysis.floor import FloorCell, IdentityVerdict
+from tais.analysis.gaps import GapSummary
 from tais.analysis.sweep import PooledRate, SweepRow
 from tais.records import Kind, Record
 
@@ -175,3 +176,6 @@ class Summary(Record):
     # speculative contrasts, so runs published before it keep their bytes.
     floor: list[FloorCell] = Field(default_factory=list, exclude_if=lambda v: not v)
     identity_verdict: IdentityVerdict | None = Field(default=None, exclude_if=lambda v: v is None)
+    # Where the changes start (tais.analysis.gaps): per contrast with a changed item, only
+    # with floor arms, so runs published before it keep their bytes.
+    gaps: list[GapSummary] = Field(default_factory=list, exclude_if=lambda v: not v)

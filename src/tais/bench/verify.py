@@ -28,6 +28,7 @@ from tais.records import (
     ArmPerformance,
     BatteryCounts,
     Divergence,
+    DivergenceGap,
     ItemCounters,
     PublishedArm,
     SampleRecord,
@@ -52,6 +53,8 @@ def synthetic_bundle(template: Path, records: int, root: Path) -> Path:
     base = read_jsonl(places.records, SampleRecord)
     base_div = read_jsonl(places.divergences, Divergence)
     base_counters = read_jsonl(places.item_counters, ItemCounters)
+    # A run with floor arms also has gaps.jsonl (tais.generate.gaps): grown like the rest.
+    base_gaps = read_jsonl(places.gaps, DivergenceGap) if places.gaps.exists() else None
     if not base:
         raise DataError(f"{places.records}: no records to repeat")
     copies = max(1, round(records / len(base)))
@@ -64,6 +67,18 @@ def synthetic_bundle(template: Path, records: int, root: Path) -> Path:
         grown_counters += [
             c.model_copy(update={"item_id": f"{c.item_id}#{copy}"}) for c in base_counters
         ]
+    grown_gaps = (
+        None
+        if base_gaps is None
+        else sorted(
+            (
+                g.model_copy(update={"item_id": f"{g.item_id}#{copy}"})
+                for copy in range(copies)
+                for g in base_gaps
+            ),
+            key=lambda g: (g.contrast, g.item_id),
+        )
+    )
     grown.sort(key=lambda r: (r.arm, r.item_id))
     grown_div.sort(key=lambda d: (d.contrast, d.item_id))
     grown_counters.sort(key=lambda c: (c.arm, c.item_id))
@@ -72,8 +87,10 @@ def synthetic_bundle(template: Path, records: int, root: Path) -> Path:
     performance = [
         _grown_performance(p, copies) for p in read_jsonl(places.performance, ArmPerformance)
     ]
-    summary = analyse(config, grown, grown_div, arms)
+    summary = analyse(config, grown, grown_div, arms, gaps=grown_gaps)
     write_jsonl(places.records, grown)
+    if grown_gaps is not None:
+        write_jsonl(places.gaps, grown_gaps)
     write_jsonl(places.divergences, grown_div)
     write_jsonl(places.arms, arms)
     write_jsonl(places.performance, performance)

@@ -75,3 +75,19 @@ def floor_comparisons(config: ExperimentConfig) -> list[FloorComparison]:
         floors = tuple(f.name for f in floors_of(config, reference))
         found.append(FloorComparison(contrast, reference.name, floors))
     return found
+
+
+def gap_contrasts(config: ExperimentConfig) -> list[Contrast]:
+    """The contrasts whose changed items get the target's top-2 gap (tais.generate.gaps): the
+    config's contrasts, then each floor arm against its reference (`reference~floor`), once
+    each, in that order; none without a floor comparison (runs published before floor arms
+    existed keep their bytes)."""
+    comparisons = floor_comparisons(config)
+    if not comparisons:
+        return []
+    found: dict[str, Contrast] = {c.name: c for c in config.contrasts}
+    for comparison in comparisons:
+        for floor in comparison.floors:
+            pair = Contrast(a=comparison.reference, b=floor, gated=False)
+            found.setdefault(pair.name, pair)
+    return list(found.values())

@@ -68,6 +68,11 @@ class PublishPlaces:
         return self.root / "divergences.jsonl"
 
     @property
+    def gaps(self) -> Path:
+        """Only with floor arms (tais.config.floors.gap_contrasts)."""
+        return self.root / "gaps.jsonl"
+
+    @property
     def arms(self) -> Path:
         return self.root / "arms.jsonl"
 

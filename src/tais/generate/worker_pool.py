@@ -46,9 +46,16 @@ def error_from_log(log: Path, arm: str, returncode: int) -> EngineError:
     return EngineError(f"arm {arm}: engine process exited with {returncode}; log {log}:\n{tail}")
 
 
+WORKER = "tais.generate.worker"
+
+
 class WorkerPool:
-    def __init__(self) -> None:
+    """`module`: the engine process's module, run as `python -m module`; it speaks the protocol
+    above (tais.generate.worker for arms, tais.generate.gaps for the divergence gaps)."""
+
+    def __init__(self, module: str = WORKER) -> None:
         self._proc: subprocess.Popen[str] | None = None
+        self._module = module
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -106,12 +113,11 @@ class WorkerPool:
             proc.stdin.close()
         proc.wait()
 
-    @staticmethod
-    def _start(log: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    def _start(self, log: Path, env: dict[str, str]) -> subprocess.Popen[str]:
         # Output before the first arm's redirect (imports) lands in that arm's log.
         with log.open("a", encoding="utf-8") as log_fh:
             return subprocess.Popen(
-                [sys.executable, "-m", "tais.generate.worker"],
+                [sys.executable, "-m", self._module],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log_fh,

@@ -24,9 +24,11 @@ from tais.analysis.analyse import analyse
 from tais.analysis.performance import render_performance
 from tais.analysis.summary import Summary
 from tais.config.config import ExperimentConfig
+from tais.config.floors import gap_contrasts
 from tais.config.model_lock import UsedModel
 from tais.config.places import PublishPlaces
 from tais.errors import DataError
+from tais.generate.gaps import first_diverging_token
 from tais.io import atomic_write_text, canonical_json, sha256_text, write_jsonl
 from tais.judge.judge import Judged
 from tais.publish.provenance import SourceState
@@ -35,6 +37,7 @@ from tais.records import (
     ArmRun,
     BatteryCounts,
     Divergence,
+    DivergenceGap,
     Generation,
     Item,
     ItemCounters,
@@ -75,13 +78,6 @@ def build_records(
             )
         )
     return records
-
-
-def first_diverging_token(a: list[int], b: list[int]) -> int:
-    for position, (x, y) in enumerate(zip(a, b, strict=False)):
-        if x != y:
-            return position
-    return min(len(a), len(b))
 
 
 def bytes_changed_share(a: str, b: str) -> float:
@@ -225,8 +221,10 @@ def write_artifacts(
     summary: Summary,
     env: dict[str, Any],
     drawn: dict[str, str],
+    gaps: list[DivergenceGap] | None = None,
 ) -> None:
-    """`drawn`: report.md, report.html and the figures, by path relative to the run folder."""
+    """`drawn`: report.md, report.html and the figures, by path relative to the run folder.
+    `gaps`: gaps.jsonl, written only when given (a config with floor arms)."""
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     places = PublishPlaces(staging)
@@ -234,6 +232,8 @@ def write_artifacts(
     atomic_write_text(places.config, config_text)
     write_jsonl(places.records, records)
     write_jsonl(places.divergences, divergences)
+    if gaps is not None:
+        write_jsonl(places.gaps, gaps)
     write_jsonl(places.arms, [PublishedArm.of(run) for run in runs])
     atomic_write_text(places.battery, json.dumps(counts.model_dump(mode="json"), indent=2) + "\n")
     atomic_write_text(places.summary, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n")
@@ -260,12 +260,19 @@ def publish(
     source: SourceState,
     too_long: dict[str, int] | None = None,
     hub_models: dict[str, UsedModel] | None = None,
+    gaps: list[DivergenceGap] | None = None,
 ) -> Summary:
+    """`gaps`: the changed items' top-2 gaps (tais.generate.gaps), for a config with floor
+    arms; None (and no gaps.jsonl) otherwise, as in runs published before they existed."""
     if not generations:
         raise DataError(f"experiment {config.experiment!r}: nothing was generated")
+    if gaps is None and gap_contrasts(config):
+        raise DataError(f"experiment {config.experiment!r}: floor arms, but no gaps computed")
     records = build_records(items, generations, judged)
     divergences = build_divergences(config, generations)
-    summary = analyse(config, records, divergences, [PublishedArm.of(r) for r in arm_runs])
+    summary = analyse(
+        config, records, divergences, [PublishedArm.of(r) for r in arm_runs], gaps=gaps
+    )
     calls = {name: stats.counts() for name, stats in judged.stats.items()}
     env = environment(config, arm_runs, calls, records, source, hub_models, judged.server_versions)
     counts = battery_counts(items, too_long)
@@ -284,5 +291,6 @@ def publish(
         summary,
         env,
         drawn,
+        gaps if gap_contrasts(config) else None,
     )
     return summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tais.analysis.agreement import Agreement
 from tais.analysis.floor import ALL_TASKS
+from tais.analysis.gaps import NEAR_TIE
 from tais.analysis.reproduction import reproduction_section
 from tais.analysis.summary import ContrastResult, Identity, Summary
 from tais.report.sweep import identity_section, pooled_section, sweep_section
@@ -190,6 +191,7 @@ def render_report(summary: Summary) -> str:
     lines[4:4] = _identity_verdict_lines(summary)
     lines += reproduction_section(summary)
     lines += _floor_section(summary)
+    lines += _gaps_section(summary)
     lines += _contrasts_section(summary)
     lines += [
         "",
@@ -281,6 +283,44 @@ def _floor_section(summary: Summary) -> list[str]:
     for c in summary.floor:
         if c.task == ALL_TASKS:
             lines.append(f"- {c.contrast.replace('~', ' vs ')}: {c.sentence}.")
+    return lines
+
+
+def _gap_range(low: float, high: float | None) -> str:
+    return f">= {low:g}" if high is None else (f"< {high:g}" if low == 0 else f"{low:g}-{high:g}")
+
+
+def _gaps_section(summary: Summary) -> list[str]:
+    if not summary.gaps:
+        return []
+    bins = summary.gaps[0].bins
+    heads = " | ".join(_gap_range(b.low, b.high) for b in bins)
+    lines = [
+        "",
+        "## Where the changes start",
+        "",
+        "For each changed item, the target's log-probability of its most likely next token "
+        "minus its second's (nats) at the first token where the two outputs differ, from one "
+        "prefill of the prompt and their common prefix with the reference arm's engine "
+        "settings (`gaps.jsonl`). A small gap is a near-tie that rounding can flip. "
+        "`argmax`: items where the reference arm's token was the target's most likely one.",
+        "",
+        f"| contrast | changed | {heads} | min | p25 | median | p75 | max | argmax |",
+        "|---|---:|" + "---:|" * len(bins) + "---:|---:|---:|---:|---:|---:|",
+    ]
+    for g in summary.gaps:
+        counts = " | ".join(str(b.count) for b in g.bins)
+        lines.append(
+            f"| {g.contrast.replace('~', ' vs ')} | {g.n} | {counts} | {g.min:.3g} | "
+            f"{g.p25:.3g} | {g.median:.3g} | {g.p75:.3g} | {g.max:.3g} | "
+            f"{g.reference_argmax}/{g.n} |"
+        )
+    lines += [""]
+    for g in summary.gaps:
+        lines.append(
+            f"- {g.contrast.replace('~', ' vs ')}: of {g.n} changed item(s), {g.near_ties} "
+            f"began where the target's top two tokens were within {NEAR_TIE:g} nats."
+        )
     return lines
 
 

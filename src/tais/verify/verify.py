@@ -2,13 +2,15 @@
 
 Every problem found in any artifact becomes one line naming the file (and line, record or
 field); nothing a bundle holds makes verify stop early or crash. Imports neither vllm nor
-torch, so it runs on a slim install.
+torch, so it runs on a slim install; only `--deep` on a run with floor arms starts the engine,
+in a process of its own, to recompute the divergence gaps (tais.generate.gaps).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +23,8 @@ from tais.analysis.compare import same_value
 from tais.analysis.floor import outputs_differ
 from tais.analysis.performance import check_performance, render_performance
 from tais.analysis.summary import Summary
-from tais.config.config import ExperimentConfig, load_config
+from tais.config.config import ExperimentConfig, arm_backend, load_config
+from tais.config.floors import gap_contrasts
 from tais.config.places import PublishPlaces, RunPlaces
 from tais.errors import DataError, TaisError, VerifyError
 from tais.generate.generate import load_generations
@@ -36,6 +39,7 @@ from tais.records import (
     ArmPerformance,
     BatteryCounts,
     Divergence,
+    DivergenceGap,
     Generation,
     Item,
     ItemCounters,
@@ -158,6 +162,74 @@ def check_divergences(
     return problems
 
 
+def check_gaps(
+    config: ExperimentConfig,
+    records: list[SampleRecord],
+    divergences: list[Divergence],
+    gaps: list[DivergenceGap],
+    path: Path,
+) -> list[str]:
+    """Each gap names a gap contrast (tais.config.floors.gap_contrasts) and an item whose two
+    records' token ids differ, once, at the position divergences.jsonl gives where it has
+    the contrast; each such item of a contrast whose reference the offline engine ran has
+    one. The gaps' values are the engine's: `verify --deep` recomputes them."""
+    by_arm: dict[str, dict[str, SampleRecord]] = {}
+    for r in records:
+        by_arm.setdefault(r.arm, {})[r.item_id] = r
+    contrasts = {c.name: c for c in gap_contrasts(config)}
+    firsts = {(d.contrast, d.item_id): d.first_diverging_token for d in divergences}
+    problems = []
+    listed: set[tuple[str, str]] = set()
+    for g in gaps:
+        where = f"{path}: contrast {g.contrast} item {g.item_id}"
+        contrast = contrasts.get(g.contrast)
+        if contrast is None:
+            problems.append(f"{where}: no such contrast has gaps (config.yaml)")
+            continue
+        if (g.contrast, g.item_id) in listed:
+            problems.append(f"{where}: listed twice")
+            continue
+        listed.add((g.contrast, g.item_id))
+        a = by_arm.get(contrast.a, {}).get(g.item_id)
+        b = by_arm.get(contrast.b, {}).get(g.item_id)
+        if a is None or b is None:
+            problems.append(f"{where}: records.jsonl lacks the item for one of the arms")
+            continue
+        if not (a.token_ids_sha256 and b.token_ids_sha256) or not outputs_differ(a, b):
+            problems.append(f"{where}: the two records' token ids are not known to differ")
+        if g.task != a.task:
+            problems.append(f"{where}: task {g.task!r}, records.jsonl says {a.task!r}")
+        first = firsts.get((g.contrast, g.item_id), g.position)
+        if first != g.position:
+            problems.append(f"{where}: position {g.position}, divergences.jsonl says {first}")
+    for contrast in contrasts.values():
+        if arm_backend(config.arm(contrast.a), config.engine) != "vllm":
+            continue
+        b_side = by_arm.get(contrast.b, {})
+        problems += [
+            f"{path}: no line for contrast {contrast.name} item {item_id}, "
+            "whose two records' token ids differ"
+            for item_id, a in sorted(by_arm.get(contrast.a, {}).items())
+            if (contrast.name, item_id) not in listed
+            and item_id in b_side
+            and a.token_ids_sha256
+            and b_side[item_id].token_ids_sha256
+            and outputs_differ(a, b_side[item_id])
+        ]
+    return problems
+
+
+def read_gaps(config: ExperimentConfig, places: PublishPlaces) -> list[DivergenceGap] | None:
+    """gaps.jsonl, which a run has exactly when its config has floor arms (None: it has not)."""
+    if not gap_contrasts(config):
+        if places.gaps.exists():
+            raise DataError(f"{places.gaps}: published, but config.yaml has no floor arms")
+        return None
+    if not places.gaps.exists():
+        raise DataError(f"{places.gaps}: missing; config.yaml has floor arms")
+    return read_jsonl(places.gaps, DivergenceGap)
+
+
 def check_arms(config: ExperimentConfig, arm_runs: list[PublishedArm], path: Path) -> list[str]:
     """Each arm of the config has one line, with the config's pair and speculative setup."""
     problems = []
@@ -188,9 +260,10 @@ def _derive(
     divergences: list[Divergence],
     arm_runs: list[PublishedArm],
     places: PublishPlaces,
+    gaps: list[DivergenceGap] | None = None,
 ) -> Summary:
     try:
-        return analyse(config, records, divergences, arm_runs)
+        return analyse(config, records, divergences, arm_runs, gaps=gaps)
     except TaisError as exc:
         raise DataError(f"{places.root}: cannot re-derive the summary: {exc}") from None
     # Judge labels are free-form JSON per judge; a label missing or of the wrong type in the
@@ -228,12 +301,15 @@ def verify_run(run_dir: Path, ahead: DrawAhead | None = None) -> list[str]:
         problems.append(
             f"{places.config}: experiment {config.experiment!r} published as {run_dir.name!r}"
         )
+    gaps = attempt(lambda: read_gaps(config, places))
     mismatched = check_arms(config, arm_runs, places.arms) + check_divergences(
         config, records, divergences, places.divergences
     )
+    if gaps is not None:
+        mismatched += check_gaps(config, records, divergences, gaps, places.gaps)
     if mismatched:
         return problems + mismatched
-    derived = attempt(lambda: _derive(config, records, divergences, arm_runs, places))
+    derived = attempt(lambda: _derive(config, records, divergences, arm_runs, places, gaps))
     if derived is None:
         return problems
     if stored is not None:
@@ -367,6 +443,49 @@ def deep_check(run_dir: Path, runs_root: Path) -> list[str]:
     fresh_div = [d.model_dump(mode="json") for d in build_divergences(config, generations)]
     if stored_div != fresh_div:
         problems.append(f"{places.divergences}: differs from divergences re-computed from runs/")
+    if gap_contrasts(config):
+        problems += deep_check_gaps(config, places, list(items.values()), generations)
+    return problems
+
+
+# How far a recomputed gap may lie from the published one, in nats. The prefill is the same
+# batch of the same requests as at publishing, so on the same machine it reproduces exactly;
+# on another CPU the matrix kernels may split and order the float32 sums differently, which
+# moves a log-probability in its last few digits (float32 carries ~7: ~1e-6 at a logit of
+# ~10). 1e-3 allows a thousand such units and is still 10x finer than the finest bin edge
+# (0.01), so no item can move bins unseen. A bfloat16 target on other hardware can move more
+# (one bfloat16 unit of a logit of ~16 is 0.06 nats): that is reported, with the size.
+GAP_TOLERANCE = 1e-3
+
+
+def deep_check_gaps(
+    config: ExperimentConfig,
+    places: PublishPlaces,
+    items: list[Item],
+    generations: list[Generation],
+) -> list[str]:
+    """gaps.jsonl against gaps recomputed from runs/ with the engine (tais.generate.gaps):
+    the same items and positions, the same argmax answer, gaps within GAP_TOLERANCE."""
+    from tais.generate.gaps import compute_gaps
+
+    try:
+        stored = read_jsonl(places.gaps, DivergenceGap)
+        with tempfile.TemporaryDirectory(prefix="tais-gaps-") as work:
+            fresh = compute_gaps(config, items, generations, Path(work))
+    except TaisError as exc:
+        return [f"{places.gaps}: cannot recompute the gaps from runs/: {exc}"]
+    problems = []
+    key = ("contrast", "item_id", "task", "position", "reference_is_argmax")
+    if [g.model_dump(include=set(key)) for g in stored] != [
+        g.model_dump(include=set(key)) for g in fresh
+    ]:
+        return [f"{places.gaps}: items, positions or argmax differ from those recomputed"]
+    for old, new in zip(stored, fresh, strict=True):
+        if abs(old.gap - new.gap) > GAP_TOLERANCE:
+            problems.append(
+                f"{places.gaps} contrast {old.contrast} item {old.item_id}: gap {old.gap!r}, "
+                f"recomputed {new.gap!r} (tolerance {GAP_TOLERANCE})"
+            )
     return problems
 
 

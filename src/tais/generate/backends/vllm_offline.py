@@ -205,6 +205,38 @@ class VllmOfflineBackend:
             at += width
         return scored
 
+    def next_token_top2(
+        self, requests: list[tuple[list[Message], list[int]]]
+    ) -> list[tuple[int, float, float]]:
+        """Per (conversation, generated prefix): the target's most likely next token after the
+        templated prompt and the prefix, its log-probability and the second-best one's.
+
+        One prefill each, all in one batch, asking for log-probabilities only: vLLM 0.32
+        generates at least one token, so `max_tokens=1` with `logprobs=2` returns the top two
+        candidates of that one position (plus the sampled token, at temperature 0 the top
+        one), nothing detokenised. They are raw log-probabilities (the engine's default
+        `logprobs_mode: raw_logprobs`: log-softmax of the logits in float32, before any
+        processor). The prompt ids are `prompt_ids`, as in `score_choices`.
+        """
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        tokenizer = self._llm.get_tokenizer()
+        prompts = [
+            TokensPrompt(prompt_token_ids=prompt_ids(tokenizer, conv, self._format) + prefix)
+            for conv, prefix in requests
+        ]
+        params = SamplingParams(temperature=0.0, max_tokens=1, logprobs=2, detokenize=False)
+        outputs = self._llm.generate(prompts, params, use_tqdm=False)
+        found = []
+        for out in outputs:
+            position = out.outputs[0].logprobs[0]
+            # Best first; on an exact tie the engine's rank decides which is "top".
+            ranked = sorted(position.items(), key=lambda kv: (-kv[1].logprob, kv[1].rank or 0))
+            (top_id, top), (_, second) = ranked[0], ranked[1]
+            found.append((int(top_id), float(top.logprob), float(second.logprob)))
+        return found
+
     def generate(self, conversations: list[list[Message]]) -> list[RawOutput]:
         if self._format == "raw":
             from vllm.inputs import TokensPrompt
