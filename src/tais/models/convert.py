@@ -80,8 +80,6 @@ class ModelNote(Record):
     family: str
     role: Literal["target", "draft", "positive-control-draft"]
     prompt_format: Literal["chat", "raw"]
-    # Text to put before a raw prompt: the tokenizer does not add it (Gemma's `<bos>`).
-    prompt_prefix: str = ""
     draft_of: str | None = None
     licence: str
     terms_file: str | None = None  # a file in this folder
@@ -198,11 +196,18 @@ def hf_config(config: Any, architecture: str) -> dict[str, Any]:
     return data
 
 
-def convert_gguf(gguf: Path, out: Path, announce: Callable[[str], None] | None = None) -> Path:
+def convert_gguf(
+    gguf: Path,
+    out: Path,
+    announce: Callable[[str], None] | None = None,
+    chat_template: str | None = None,
+) -> Path:
     """Convert the GGUF file to a float32 Hugging Face folder at `out` (replacing it).
 
     Writes model.safetensors, config.json, generation_config.json and the tokenizer files;
-    the caller adds tais.json and tais-source.json.
+    the caller adds tais.json and tais-source.json. `chat_template` is given to a tokenizer
+    whose GGUF has none (a base model), so that it takes the same chat-format prompts as the
+    other family of a run.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -224,6 +229,8 @@ def convert_gguf(gguf: Path, out: Path, announce: Callable[[str], None] | None =
         save_config(work, hf_config(model.config, type(model).__name__))
         generation = json.loads(model.generation_config.to_json_string())
         atomic_write_text(work / "generation_config.json", dump_json(generation))
+        if chat_template is not None and not getattr(tokenizer, "chat_template", None):
+            tokenizer.chat_template = chat_template
         tokenizer.save_pretrained(work)
     return out
 

@@ -55,6 +55,9 @@ from tais.models.pypi import GEMMA3, SMOLLM2, GgufSource, ObtainedGguf, obtain_g
 FAMILIES = ("smollm2", "gemma3")
 DRAFT_LAYERS = 8  # SmolLM2's self-draft depth measured in REAL-MODELS.md
 CONTROL_LAYERS = 5  # Gemma's first full-attention layer is its sixth: 5 sliding ones
+# Gemma 3 270M is a base model: its "chat" is the one user message as plain text after <bos>,
+# so that the small profile's one prompt format (chat, for SmolLM2) serves both families.
+RAW_TEMPLATE = "{{ bos_token }}{% for message in messages %}{{ message['content'] }}\n{% endfor %}"
 GEMMA_REFUSAL = (
     "vLLM 0.32 refuses a self-draft of this model's first k layers (k = 6, and k = 5 whose "
     "layers are all sliding_attention): 'All drafting layers should belong to the same kv "
@@ -220,28 +223,32 @@ def _gemma3(b: _Builder, gguf: ObtainedGguf, control_layers: int) -> None:
     terms = [gguf.terms] if gguf.terms is not None else []
     raw: dict[str, Any] = {
         "family": "Gemma 3 270M (base)",
-        "prompt_format": "raw",
-        "prompt_prefix": "<bos>",
+        "prompt_format": "chat",
         "licence": GEMMA3.licence,
         "terms_file": gguf.terms.name if gguf.terms is not None else None,
         "terms_url": GEMMA3.terms_url,
     }
-    convert = {"step": "convert", "loader": "transformers GGUF loader", "dtype": "float32"}
+    convert = {
+        "step": "convert",
+        "loader": "transformers GGUF loader",
+        "dtype": "float32",
+        "chat_template": RAW_TEMPLATE,
+    }
     target = b.make(
         start.model_copy(update={"model": names["gemma"], "steps": [convert]}),
         ModelNote(
             role="target",
             notes=[
-                "a base model without a chat template: send prompts raw",
-                "the GGUF sets add_bos_token, but the tokenizer transformers converts from it "
-                "does not add <bos>: put prompt_prefix before every prompt (without it the "
-                "text degrades)",
+                "a base model: the GGUF has no chat template; the one written here sends the "
+                "user's text raw, after <bos> and before a newline, as REAL-MODELS.md "
+                "prompted it (the GGUF sets add_bos_token, but the tokenizer transformers "
+                "converts from it adds no <bos>, and without it the text degrades)",
                 GEMMA_REFUSAL,
                 "the weights come under the Gemma Terms of Use: see terms_file",
             ],
             **raw,
         ),
-        lambda out: convert_gguf(gguf.gguf, out, b.announce),
+        lambda out: convert_gguf(gguf.gguf, out, b.announce, RAW_TEMPLATE),
         terms,
     )
     layer_types = ["full_attention"] * control_layers
