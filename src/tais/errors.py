@@ -39,3 +39,11 @@ class VerifyError(TaisError):
 
 class DirtyTreeError(TaisError):
     """Publishing from uncommitted code was refused (the artifacts could not name it)."""
+
+
+class ChecksumError(DataError):
+    """A downloaded or unpacked file's SHA-256 is not the one pinned for it."""
+
+
+class PackageError(TaisError):
+    """A pinned package could not be downloaded from its index (pip failed, no network)."""

@@ -247,7 +247,12 @@ def reproduction(
         for figure in figures.figures
         if figure.experiment == link.experiment
     ]
-    return Reproduction(experiment=link.experiment, stand_in=link.stand_in, rows=rows)
+    return Reproduction(
+        experiment=link.experiment,
+        stand_in=link.stand_in,
+        stand_in_models=link.stand_in_models,
+        rows=rows,
+    )
 
 
 def reproduction_section(summary: Summary) -> list[str]:
@@ -262,7 +267,15 @@ def reproduction_section(summary: Summary) -> list[str]:
         "(bundle/paper/figures.yaml) beside the same statistic in this run, with this run's "
         "Wilson 95% interval where it has one and whether the printed value lies inside it.",
     ]
-    if table.stand_in:
+    if table.stand_in and table.stand_in_models:
+        lines += [
+            "",
+            f"**Real small models stand in for the paper's** ({table.stand_in_models}): "
+            "\"this run\" is what they do under the paper's protocol, a real model's "
+            "behaviour under speculation in reduced precision, not the paper's numbers. The "
+            "GPU profile, with the paper's models, is the run that reproduces.",
+        ]
+    elif table.stand_in:
         lines += [
             "",
             "**The models of this run stand in for the paper's** (the bundled tiny models): "

@@ -137,10 +137,12 @@ class ReproductionRow(Record):
 
 
 class Reproduction(Record):
-    """The rows of one paper experiment; `stand_in`: this run's models are not the paper's."""
+    """The rows of one paper experiment; `stand_in`: this run's models are not the paper's,
+    `stand_in_models` says which they are (empty: the bundled tiny models)."""
 
     experiment: str
     stand_in: bool
+    stand_in_models: str = Field(default="", exclude_if=lambda v: v == "")
     rows: list[ReproductionRow]
 
 

@@ -351,11 +351,13 @@ class PaperLink(Strict):
     bundle/paper/figures.yaml), the pair of this config that stands for it. `roles`: for each
     arm role of the paper (`target-only`, `speculative-strict`, `bf16`, ...), the groups of
     this design that play it. `stand_in`: the models are not the paper's (the CPU profile's
-    tiny models), so the table checks the pipeline, not the paper's numbers.
+    tiny models), so the table checks the pipeline, not the paper's numbers;
+    `stand_in_models` names them when they are not the bundled tiny models.
     """
 
     experiment: Literal["E0", "E1", "E2", "E3", "E4", "E5"]
     stand_in: bool = False
+    stand_in_models: str = Field(default="", exclude_if=lambda v: v == "")
     pairs: dict[PaperPair, str] = Field(min_length=1)
     roles: dict[ArmRole, list[str]] = Field(min_length=1)
 

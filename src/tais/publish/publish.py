@@ -31,6 +31,7 @@ from tais.errors import DataError
 from tais.generate.gaps import first_diverging_token
 from tais.io import atomic_write_text, canonical_json, sha256_text, write_jsonl
 from tais.judge.judge import Judged
+from tais.models.convert import read_source
 from tais.publish.provenance import SourceState
 from tais.records import (
     ArmPerformance,
@@ -141,6 +142,20 @@ def battery_counts(items: list[Item], too_long: dict[str, int] | None) -> Batter
     )
 
 
+def converted_models(config: ExperimentConfig) -> dict[str, Any]:
+    """Each local model folder of the config that `make real-models` built from PyPI wheels
+    (tais.models.small): its tais-source.json, which names the wheels and their sha256, the
+    GGUF's, the steps that derived it and every file's sha256."""
+    folders = {arm.target for arm in config.arms}
+    folders |= {arm.speculative.model for arm in config.arms if arm.speculative is not None}
+    found = {}
+    for folder in sorted(f for f in folders if f):
+        source = read_source(Path(folder))
+        if source is not None:
+            found[folder] = source.model_dump(mode="json")
+    return found
+
+
 def environment(
     config: ExperimentConfig,
     arm_runs: list[ArmRun],
@@ -177,6 +192,7 @@ def environment(
         "judge_calls_this_run": judge_calls,
         "judges": judges,
         "hub_models": {m: u.model_dump() for m, u in sorted((hub_models or {}).items())},
+        "converted_models": converted_models(config),
         # Set by the Dockerfile: the base image as built (tag@digest when built by `make image`).
         "image": os.environ.get("TAIS_BASE_IMAGE", "not run in the TAIS image"),
     }
