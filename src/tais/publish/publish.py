@@ -147,9 +147,11 @@ def converted_models(config: ExperimentConfig) -> dict[str, Any]:
     (tais.models.small): its tais-source.json, which names the wheels and their sha256, the
     GGUF's, the steps that derived it and every file's sha256."""
     folders = {arm.target for arm in config.arms}
-    folders |= {arm.speculative.model for arm in config.arms if arm.speculative is not None}
+    for arm in config.arms:
+        if arm.speculative is not None and arm.speculative.model:
+            folders.add(arm.speculative.model)
     found = {}
-    for folder in sorted(f for f in folders if f):
+    for folder in sorted(folders):
         source = read_source(Path(folder))
         if source is not None:
             found[folder] = source.model_dump(mode="json")
