@@ -594,6 +594,7 @@ def _bench_tables(report: BenchReport) -> list[Table]:
 )
 @click.option("--no-engine", is_flag=True, help="Skip generation and judging (no vLLM).")
 @PROFILE
+@LIMIT
 @click.option(
     "--out", type=click.Path(path_type=Path), default=Path("runs/bench.json"), show_default=True
 )
@@ -605,6 +606,7 @@ def bench(
     fractions: tuple[float, ...],
     template: Path,
     no_engine: bool,
+    limit: int | None,
     out: Path,
 ) -> None:
     """Time the harness against raw vLLM, verify against reading the files, and count judge
@@ -614,7 +616,14 @@ def bench(
 
     try:
         report = run_bench(
-            config, template, repeats, records, fractions, engine=not no_engine, profile=profile
+            config,
+            template,
+            repeats,
+            records,
+            fractions,
+            engine=not no_engine,
+            profile=profile,
+            limit=limit,
         )
     except TaisError as exc:
         _fail(exc)

@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pydantic import Field
+
 from tais.battery.battery import build_battery
 from tais.bench.engine import BenchJob, result_path
 from tais.bench.verify import synthetic_bundle, time_verify
@@ -73,6 +75,7 @@ class BenchReport(Record):
     python: str
     config: str
     profile: str | None = None
+    limit: int | None = Field(default=None, exclude_if=lambda v: v is None)
     repeats: int
     generation: list[GenerationRow]
     verify: list[VerifyRow]
@@ -169,8 +172,9 @@ def run_bench(
     fractions: tuple[float, ...] = (0.25, 0.5, 1.0),
     engine: bool = True,
     profile: str | None = None,
+    limit: int | None = None,
 ) -> BenchReport:
-    config = load_experiment(config_path, profile, None).config
+    config = load_experiment(config_path, profile, limit).config
     generation: list[GenerationRow] = []
     judging: list[JudgeRow] = []
     with tempfile.TemporaryDirectory(prefix="tais-bench-") as tmp:
@@ -206,6 +210,7 @@ def run_bench(
         python=platform.python_version(),
         config=str(config_path),
         profile=profile,
+        limit=limit,
         repeats=repeats,
         generation=generation,
         verify=verify_rows,
