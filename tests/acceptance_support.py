@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from tais.acceptance import item_counters_of
+from tais.analysis.acceptance import item_counters_of
 from tais.records import (
     ArmRun,
     ChunkStat,

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tais.manifest import MANIFEST
+from tais.publish.manifest import MANIFEST
 
 from .conftest import ROOT
 

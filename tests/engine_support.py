@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from tais.config import ExperimentConfig, parse_config
+from tais.config.config import ExperimentConfig, parse_config
 from tais.records import SampleRecord
 
 from .conftest import DEMO_CONFIG

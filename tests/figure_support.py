@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tais.acceptance import AcceptanceReport
-from tais.config import load_config
+from tais.analysis.acceptance import AcceptanceReport
+from tais.analysis.summary import Summary
+from tais.config.config import load_config
+from tais.config.places import PublishPlaces
 from tais.io import atomic_write_text, read_jsonl
-from tais.manifest import write_manifest
-from tais.places import PublishPlaces
+from tais.publish.manifest import write_manifest
 from tais.records import Divergence
-from tais.report_files import report_files, volatile_files
-from tais.summary import Summary
+from tais.report.files import report_files, volatile_files
 
 from .bundle_support import published_copy
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tais.manifest import MANIFEST
+from tais.publish.manifest import MANIFEST
 
 # Shorter strings ("I cannot help with that.") are stock replies anyone can guess; from 24
 # characters on, a match in a released file means text leaked.

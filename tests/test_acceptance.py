@@ -12,21 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from tais.acceptance import (
+from tais.analysis.acceptance import (
     AcceptanceReport,
     acceptance_report,
     check_item_sums,
     compare_domains,
-    domain_of,
     task_domains,
 )
-from tais.battery import build_battery
-from tais.config import parse_config
+from tais.analysis.performance import render_performance
+from tais.battery.battery import build_battery
+from tais.config.config import parse_config
 from tais.errors import ConfigError, DataError
-from tais.generate import battery_chunks
+from tais.generate.arms import battery_chunks
 from tais.io import read_jsonl, write_jsonl
-from tais.performance import render_performance
-from tais.records import ArmPerformance, Item, ItemCounters, Message, SpecCounters
+from tais.records import ArmPerformance, Item, ItemCounters, Message, SpecCounters, domain_of
 
 from .acceptance_support import CAPABILITY, SAFETY, ArmFixture, arm
 from .conftest import ROOT

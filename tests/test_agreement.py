@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tais.agreement import (
+from tais.analysis.agreement import (
     Agreement,
     agreement,
     judge_provenance,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tais.analyse import analyse
-from tais.config import parse_config
+from tais.analysis.analyse import analyse
+from tais.config.config import parse_config
 from tais.errors import DataError
 
 from .conftest import DEMO_CONFIG

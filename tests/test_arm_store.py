@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tais.arm_store import ArmStore
-from tais.config import Arm, Engine, parse_config
-from tais.generate import generate, output_key, resolved_engine
+from tais.config.config import Arm, Engine, parse_config
+from tais.config.places import RunPlaces
+from tais.generate.arm_store import ArmStore
+from tais.generate.arms import output_key, resolved_engine
+from tais.generate.generate import generate
 from tais.io import append_jsonl, atomic_write_text, read_jsonl
-from tais.places import RunPlaces
 from tais.records import ArmRun, ChunkStat, Generation, Item, Message, SpecCounters
 
 from .engine_support import QuietProgress, demo_data

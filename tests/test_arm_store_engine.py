@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from tais.arm_store import FOLDER
+from tais.config.places import PublishPlaces
+from tais.generate.arm_store import FOLDER
 from tais.io import read_jsonl
 from tais.pipeline import run_screen
-from tais.places import PublishPlaces
 from tais.records import ArmPerformance, PublishedArm
-from tais.verify import verify
+from tais.verify.verify import verify
 
 from .engine_support import QuietProgress, demo_data, write_config
 

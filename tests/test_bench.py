@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tais.bench import arms_by_kind, bench_judging, run_bench
-from tais.bench_verify import read_hash_parse, synthetic_bundle
+from tais.bench.bench import arms_by_kind, bench_judging, run_bench
+from tais.bench.verify import read_hash_parse, synthetic_bundle
 from tais.cli import main
-from tais.config import JudgeSpec, load_config
+from tais.config.config import JudgeSpec, load_config
 from tais.io import read_jsonl, sha256_text
 from tais.records import Generation, Item, SampleRecord
-from tais.verify import verify
+from tais.verify.verify import verify
 
 from .conftest import DEMO_CONFIG, ROOT
 

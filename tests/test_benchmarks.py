@@ -14,13 +14,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tais.battery import load_source
-from tais.benchmarks import BENCHMARKS
-from tais.benchmarks.jailbreak import load_templates
-from tais.benchmarks.registry import DATA_DIR_ENV
-from tais.benchmarks.sampling import quotas
+from tais.battery.battery import load_source
+from tais.battery.benchmarks import BENCHMARKS
+from tais.battery.benchmarks.jailbreak import load_templates
+from tais.battery.benchmarks.registry import DATA_DIR_ENV
+from tais.battery.benchmarks.sampling import quotas
 from tais.cli import main
-from tais.config import BatterySource, parse_config
+from tais.config.config import BatterySource, parse_config
 from tais.errors import ConfigError, DataError
 from tais.records import Item
 

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tais.battery import build_battery
-from tais.benchmarks.registry import DATA_DIR_ENV
-from tais.config import parse_config
-from tais.fit import choice_request
-from tais.generate import load_generations
+from tais.battery.battery import build_battery
+from tais.battery.benchmarks.registry import DATA_DIR_ENV
+from tais.config.config import parse_config
+from tais.config.places import RunPlaces
+from tais.generate.fit import choice_request
+from tais.generate.generate import load_generations
 from tais.io import read_jsonl
 from tais.pipeline import run_screen
-from tais.places import RunPlaces
 from tais.records import Generation, Item
 
 from .conftest import MODELS, ROOT

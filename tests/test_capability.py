@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from tais.analyse import analyse
-from tais.capability import capability_scores, score_diffs
-from tais.config import JudgeSpec
+from tais.analysis.analyse import analyse
+from tais.analysis.capability import capability_scores, score_diffs
+from tais.config.config import JudgeSpec
+from tais.config.places import RunPlaces
 from tais.errors import DataError
 from tais.io import read_jsonl, sha256_text
-from tais.judge import judge_outputs
-from tais.places import RunPlaces
+from tais.judge.judge import judge_outputs
 from tais.records import Generation, Item, Judgement, Message, SampleRecord
-from tais.report import render_report
+from tais.report.report import render_report
 
 from .engine_support import demo_config as config
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tais.config import load_config, parse_config
+from tais.config.config import load_config, parse_config
 from tais.errors import ConfigError
 
 from .conftest import DEMO_CONFIG

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tais.profiles import load_experiment
+from tais.config.profiles import load_experiment
 
 from .conftest import ROOT
 

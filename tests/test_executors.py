@@ -13,18 +13,19 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tais.arm_store import ArmStore
-from tais.backends.vllm_server import server_command
-from tais.benchmarks.registry import DATA_DIR_ENV
+from tais.battery.benchmarks.registry import DATA_DIR_ENV
 from tais.cli import main
-from tais.config import Engine, Serve, arm_tensor_parallel, parse_config
+from tais.config.config import Engine, Serve, arm_tensor_parallel, parse_config
+from tais.config.places import RunPlaces
+from tais.config.profiles import load_experiment
 from tais.errors import ConfigError
-from tais.executors.local import LocalExecutor
-from tais.generate import arm_fingerprint, generate, resolved_engine
+from tais.generate.arm_store import ArmStore
+from tais.generate.arms import arm_fingerprint, resolved_engine
+from tais.generate.backends.vllm_server import server_command
+from tais.generate.executors.local import LocalExecutor
+from tais.generate.generate import generate
 from tais.io import read_jsonl
-from tais.places import RunPlaces
 from tais.plan import make_plan, makespan
-from tais.profiles import load_experiment
 from tais.records import Generation
 
 from .conftest import DEMO_CONFIG, ROOT

@@ -11,14 +11,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tais.battery import arm_items, build_battery
-from tais.benchmarks.registry import DATA_DIR_ENV
+from tais.battery.battery import arm_items, build_battery
+from tais.battery.benchmarks.registry import DATA_DIR_ENV
 from tais.cli import main
-from tais.config import Arm, Engine, load_config, parse_config
+from tais.config.config import Arm, Engine, load_config, parse_config
+from tais.config.profiles import load_experiment, merge
 from tais.errors import ConfigError
-from tais.generate import output_key, resolved_engine
+from tais.generate.arms import output_key, resolved_engine
 from tais.plan import make_plan
-from tais.profiles import load_experiment, merge
 
 from .conftest import ROOT
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tais.acceptance import acceptance_report
-from tais.config import load_config
-from tais.manifest import write_manifest
+from tais.analysis.acceptance import acceptance_report
+from tais.analysis.summary import Summary
+from tais.config.config import load_config
+from tais.publish.manifest import write_manifest
 from tais.records import ArmPerformance, Divergence
-from tais.run_figures import (
+from tais.report.run_figures import (
     acceptance_figure,
     bytes_changed,
     forest,
@@ -22,8 +23,7 @@ from tais.run_figures import (
     run_figures,
     value_contrasts,
 )
-from tais.summary import Summary
-from tais.verify import verify
+from tais.verify.verify import verify
 
 from .acceptance_support import arm
 from .conftest import DEMO_CONFIG, ROOT
@@ -52,8 +52,8 @@ def problems_of(root: Path) -> list[str]:
 
 FOREST_IN_FRESH_PROCESS = (
     "import sys, pathlib\n"
-    "from tais.summary import Summary\n"
-    "from tais.run_figures import forest\n"
+    "from tais.analysis.summary import Summary\n"
+    "from tais.report.run_figures import forest\n"
     "s = Summary.model_validate_json(pathlib.Path(sys.argv[1]).read_text())\n"
     "sys.stdout.write(forest(s))\n"
 )
@@ -177,7 +177,7 @@ def test_verify_passes_a_drawn_bundle_and_names_each_changed_figure(tmp_path: Pa
 
 
 def test_a_design_with_a_sweep_draws_rate_against_n() -> None:
-    from tais.run_figures import run_figures
+    from tais.report.run_figures import run_figures
 
     from .test_sweep import e0_cpu, e0_summary
 

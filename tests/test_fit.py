@@ -8,9 +8,9 @@ import pytest
 from transformers import AutoTokenizer
 
 from tais.cli import main
-from tais.config import parse_config
+from tais.config.config import parse_config
 from tais.errors import ConfigError, DataError
-from tais.fit import choice_request, context_need, fit_battery
+from tais.generate.fit import choice_request, context_need, fit_battery
 from tais.io import write_jsonl
 from tais.records import Item, Message
 

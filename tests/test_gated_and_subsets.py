@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from tais.analyse import analyse
-from tais.config import parse_config
+from tais.analysis.analyse import analyse
+from tais.config.config import parse_config
 from tais.errors import DataError
 from tais.records import Divergence
-from tais.report import render_report
+from tais.report.report import render_report
 
 from .engine_support import demo_data
 from .engine_support import harmful_record as record

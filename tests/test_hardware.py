@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tais.backends.hardware import nvidia_smi, parse_nvidia_smi
-from tais.profiles import load_experiment
-from tais.provenance import SourceState
-from tais.publish import environment, measured_gpus
+from tais.config.profiles import load_experiment
+from tais.generate.backends.hardware import nvidia_smi, parse_nvidia_smi
+from tais.publish.provenance import SourceState
+from tais.publish.publish import environment, measured_gpus
 
 from .acceptance_support import arm
 from .conftest import DEMO_CONFIG

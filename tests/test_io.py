@@ -9,7 +9,7 @@ import pytest
 
 from tais.errors import DataError
 from tais.io import append_jsonl, atomic_write_text, read_intact_prefix, read_jsonl
-from tais.manifest import write_manifest
+from tais.publish.manifest import write_manifest
 from tais.records import ChunkStat, SpecCounters
 
 

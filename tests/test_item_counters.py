@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from tais.backends.openai_http import parse_choice, request_counters
-from tais.backends.vllm_server import server_command
-from tais.config import Engine, Serve
+from tais.config.config import Engine, Serve
 from tais.errors import EngineError
+from tais.generate.backends.openai_http import parse_choice, request_counters
+from tais.generate.backends.vllm_server import server_command
 from tais.records import SpecCounters, counters_from_histogram
 
 from .engine_support import demo_config

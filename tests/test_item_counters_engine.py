@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tais.battery import build_battery
-from tais.config import parse_config
-from tais.generate import generate
+from tais.battery.battery import build_battery
+from tais.config.config import parse_config
+from tais.config.places import RunPlaces
+from tais.generate.generate import generate
 from tais.io import read_jsonl
-from tais.places import RunPlaces
 from tais.records import ChunkStat, Generation, SpecCounters
 
 from .engine_support import QuietProgress, demo_data

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from tais.errors import ConfigError
-from tais.judges import JudgeRequest, get_judge
-from tais.judges.multiple_choice import UNPARSEABLE, extract_letter
+from tais.judge.judges import JudgeRequest, get_judge
+from tais.judge.judges.multiple_choice import UNPARSEABLE, extract_letter
 from tais.records import Item, Message
 
 

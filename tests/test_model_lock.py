@@ -17,13 +17,13 @@ from click.testing import CliRunner
 from huggingface_hub import constants
 
 from tais.cli import main
-from tais.config import Arm
+from tais.config.config import Arm
+from tais.config.model_lock import LOCK_NAME, UsedModel, read_lock
+from tais.config.profiles import load_experiment
 from tais.errors import ConfigError, HubError
-from tais.hub_models import fetch_models
-from tais.model_lock import LOCK_NAME, UsedModel, read_lock
-from tais.profiles import load_experiment
-from tais.provenance import SourceState
-from tais.publish import environment
+from tais.models.hub import fetch_models
+from tais.publish.provenance import SourceState
+from tais.publish.publish import environment
 
 from .conftest import DEMO_CONFIG
 

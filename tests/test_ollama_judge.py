@@ -22,20 +22,20 @@ from typing import Any
 
 import pytest
 
-import tais.judge
-from tais.config import JudgeSpec
+import tais.judge.judge
+from tais.config.config import JudgeSpec
+from tais.config.places import RunPlaces
 from tais.errors import ConfigError, JudgeError
 from tais.io import read_jsonl, sha256_text, write_jsonl
-from tais.judge import judge_outputs
-from tais.judges import JudgeRequest, get_judge
-from tais.judges.ollama import (
+from tais.judge.judge import judge_outputs
+from tais.judge.judges import JudgeRequest, get_judge
+from tais.judge.judges.ollama import (
     REPAIR_MESSAGE,
     HarmfulnessAnswer,
     OllamaJudge,
     RefusalAnswer,
     render,
 )
-from tais.places import RunPlaces
 from tais.records import Generation, Item, Judgement, Kind, Message
 from tests.ollama_server import (  # noqa: F401  (pytest fixtures)
     GEMMA,
@@ -507,7 +507,7 @@ def test_stage_shuffles_across_arms_with_the_seed(
 def test_stage_resumes_after_an_interruption(
     proxy: RecordingProxy, short_prompts: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tais.judge, "BATCH", 2)
+    monkeypatch.setattr(tais.judge.judge, "BATCH", 2)
     items, generations = stage_inputs()
     spec = JudgeSpec(
         name="ollama",

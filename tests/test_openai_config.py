@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tais.config import arm_backend, arm_http, parse_config
+from tais.config.config import arm_backend, arm_http, parse_config
 from tais.errors import ConfigError
-from tais.generate import arm_fingerprint
+from tais.generate.arms import arm_fingerprint
 from tais.records import Item, Message
 
 from .conftest import DEMO_CONFIG

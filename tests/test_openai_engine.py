@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
+from tais.config.places import PublishPlaces
 from tais.io import read_jsonl
 from tais.pipeline import ScreenResult, run_screen
-from tais.places import PublishPlaces
 from tais.records import ArmPerformance, ArmRun
-from tais.verify import verify
+from tais.verify.verify import verify
 
 from .conftest import ROOT
 from .engine_support import QuietProgress, write_config

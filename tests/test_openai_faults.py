@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from tais.config.places import PublishPlaces
 from tais.errors import EngineError
 from tais.io import read_jsonl
 from tais.pipeline import run_screen
-from tais.places import PublishPlaces
 from tais.records import ArmPerformance, ArmRun
 from tests.ollama_server import (  # noqa: F401  (pytest fixtures)
     OllamaServer,

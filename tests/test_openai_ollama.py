@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tais.backends.openai_http import SERVERS_HARDWARE
+from tais.config.places import PublishPlaces
+from tais.generate.backends.openai_http import SERVERS_HARDWARE
 from tais.io import read_jsonl
 from tais.pipeline import run_screen
-from tais.places import PublishPlaces
 from tais.records import ArmPerformance, Divergence, SampleRecord
-from tais.verify import verify
+from tais.verify.verify import verify
 from tests.ollama_server import (  # noqa: F401  (fixture)
     OllamaServer,
     gemma_server_fixture,

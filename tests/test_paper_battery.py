@@ -13,14 +13,14 @@ import yaml
 from click.testing import CliRunner
 from transformers import AutoTokenizer
 
-from tais.battery import build_battery
-from tais.benchmarks import paper
-from tais.benchmarks.jailbreak import load_templates
-from tais.benchmarks.registry import DATA_DIR_ENV
+from tais.battery.battery import build_battery
+from tais.battery.benchmarks import paper
+from tais.battery.benchmarks.jailbreak import load_templates
+from tais.battery.benchmarks.registry import DATA_DIR_ENV
 from tais.cli import main
-from tais.config import ExperimentConfig, parse_config
+from tais.config.config import ExperimentConfig, parse_config
 from tais.errors import ConfigError
-from tais.fit import context_need, fit_battery, raw_text
+from tais.generate.fit import context_need, fit_battery, raw_text
 from tais.records import Item, Message
 
 from .conftest import MODELS, ROOT

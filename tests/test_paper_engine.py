@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-from tais.benchmarks.registry import DATA_DIR_ENV
+from tais.battery.benchmarks.registry import DATA_DIR_ENV
+from tais.config.places import RunPlaces
 from tais.errors import VerifyError
-from tais.generate import load_generations
-from tais.manifest import write_manifest
+from tais.generate.generate import load_generations
 from tais.pipeline import ScreenResult, run_screen
-from tais.places import RunPlaces
-from tais.verify import verify
+from tais.publish.manifest import write_manifest
+from tais.verify.verify import verify
 
 from .conftest import ROOT
 from .engine_support import QuietProgress, write_config

@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner
 
 from tais.cli import main
+from tais.config.paper_figures import FIGURES, load_figures, parse_figures, parse_number
 from tais.errors import ConfigError
-from tais.paper_check import check_figures, paper_figure_check
-from tais.paper_figures import FIGURES, load_figures, parse_figures, parse_number
+from tais.paper.check import check_figures, paper_figure_check
 
 from .conftest import ROOT
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from tais.errors import JudgeError
-from tais.judges import JudgeRequest, get_judge
-from tais.judges.paper import refusal
-from tais.judges.paper.bbq import chosen_letter
-from tais.judges.paper.letters import extract
-from tais.judges.paper.words import STOPWORDS, jaccard, load_stopwords, words
+from tais.judge.judges import JudgeRequest, get_judge
+from tais.judge.judges.paper import refusal
+from tais.judge.judges.paper.bbq import chosen_letter
+from tais.judge.judges.paper.letters import extract
+from tais.judge.judges.paper.words import STOPWORDS, jaccard, load_stopwords, words
 from tais.records import Item, Kind, Message
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tais.backends.prometheus import spec_counters
+from tais.generate.backends.prometheus import spec_counters
 from tais.records import SpecCounters
 
 MODEL = "bundle/models/tiny-target"

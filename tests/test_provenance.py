@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tais.errors import DirtyTreeError
-from tais.provenance import require_clean, source_state
+from tais.publish.provenance import require_clean, source_state
 
 
 def git(repo: Path, *args: str) -> str:

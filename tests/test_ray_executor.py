@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
+from tais.config.places import VOLATILE
 from tais.errors import ConfigError, EngineError
-from tais.generate import battery_chunks
+from tais.generate.arms import battery_chunks
 from tais.io import read_jsonl
 from tais.pipeline import ScreenResult, run_screen
-from tais.places import VOLATILE
 from tais.records import Generation, Item
 from tests.ray_cluster import ray_address_fixture  # noqa: F401  (pytest fixture)
 

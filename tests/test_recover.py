@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tais.config.places import RunPlaces
 from tais.errors import DataError
-from tais.generate import check_fingerprint, load_generations, recover_arm
+from tais.generate.arms import check_fingerprint, recover_arm
+from tais.generate.generate import load_generations
 from tais.io import append_jsonl, read_jsonl
-from tais.places import RunPlaces
 from tais.records import ChunkStat, Generation, SpecCounters
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tais.config import parse_config
+from tais.analysis.summary import ReproductionRow
+from tais.config.config import parse_config
+from tais.config.profiles import load_experiment
 from tais.errors import ConfigError
-from tais.profiles import load_experiment
-from tais.report import render_report
-from tais.summary import ReproductionRow
+from tais.report.report import render_report
 
 from .test_sweep import EXPERIMENTS, e0_cpu, e0_summary, problems, publish
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tais.generate import battery_chunks
+from tais.generate.arms import battery_chunks
 from tais.io import read_jsonl
 from tais.pipeline import run_screen
 from tais.records import ChunkStat, Generation, Item, SpecCounters

@@ -13,17 +13,17 @@ import pytest
 from click.testing import CliRunner
 
 from tais.cli import main
+from tais.config.places import RunPlaces
 from tais.errors import RunLockedError
-from tais.places import RunPlaces
-from tais.runlock import run_lock
+from tais.generate.runlock import run_lock
 
 from .conftest import DEMO_CONFIG, ROOT
 
 HOLD = """
 import sys
 from pathlib import Path
-from tais.places import RunPlaces
-from tais.runlock import run_lock
+from tais.config.places import RunPlaces
+from tais.generate.runlock import run_lock
 with run_lock(RunPlaces(Path(sys.argv[1]))):
     print("held", flush=True)
     sys.stdin.read()

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from tais.analyse import analyse
-from tais.config import parse_config
+from tais.analysis.analyse import analyse
+from tais.analysis.outcomes import paired_table, signs
+from tais.analysis.stats import tost_paired
+from tais.config.config import parse_config
 from tais.errors import ConfigError, DataError
-from tais.outcomes import paired_table, signs
 from tais.records import Kind, SampleRecord
-from tais.report import render_report
-from tais.stats import tost_paired
+from tais.report.report import render_report
 
 from .engine_support import demo_config, demo_data
 

@@ -6,10 +6,9 @@ import math
 
 import pytest
 
-from tais.judges import JudgeRequest, get_judge
-from tais.judges.multiple_choice import UNPARSEABLE, extract_letter
-from tais.records import Item, Message
-from tais.scoring import (
+from tais.judge.judges import JudgeRequest, get_judge
+from tais.judge.judges.multiple_choice import UNPARSEABLE, extract_letter
+from tais.judge.scoring import (
     accuracy,
     bbq_bias_score,
     bbq_outcome,
@@ -18,6 +17,7 @@ from tais.scoring import (
     mc_from_letter,
     truthfulqa_score,
 )
+from tais.records import Item, Message
 
 
 def mc_item(choices: list[str], reference: str = "B", **meta: object) -> Item:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tais.config.places import PublishPlaces
 from tais.errors import EngineError, VerifyError
 from tais.io import read_jsonl
-from tais.manifest import write_manifest
 from tais.pipeline import ScreenResult, run_screen
-from tais.places import PublishPlaces
+from tais.publish.manifest import write_manifest
 from tais.records import ArmPerformance
-from tais.verify import verify
+from tais.verify.verify import verify
 
 from .conftest import DEMO_CONFIG
 from .engine_support import QuietProgress, demo_data, write_config

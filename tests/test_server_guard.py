@@ -27,7 +27,8 @@ sys.exit(int(sys.argv[3]))
 PARENT = """
 import subprocess, sys, time
 guard = subprocess.Popen(
-    [sys.executable, "-m", "tais.backends.server_guard", *sys.argv[1:]], start_new_session=True
+    [sys.executable, "-m", "tais.generate.backends.server_guard", *sys.argv[1:]],
+    start_new_session=True,
 )
 print(guard.pid, flush=True)
 time.sleep(300)
@@ -79,7 +80,9 @@ def test_guard_stops_the_server_group_when_its_starter_is_killed(tmp_path: Path)
 
 def test_guard_stops_the_group_when_told_and_passes_on_an_exit_code(tmp_path: Path) -> None:
     command, ids = server_args(tmp_path)
-    guard = subprocess.Popen([sys.executable, "-m", "tais.backends.server_guard", *command])
+    guard = subprocess.Popen(
+        [sys.executable, "-m", "tais.generate.backends.server_guard", *command]
+    )
     pids = read_ids(ids)
     guard.send_signal(signal.SIGTERM)
     guard.wait(timeout=30)
@@ -87,7 +90,9 @@ def test_guard_stops_the_group_when_told_and_passes_on_an_exit_code(tmp_path: Pa
 
     (tmp_path / "again").mkdir()
     command, ids = server_args(tmp_path / "again", runs_s=0.5, code=3)
-    guard = subprocess.Popen([sys.executable, "-m", "tais.backends.server_guard", *command])
+    guard = subprocess.Popen(
+        [sys.executable, "-m", "tais.generate.backends.server_guard", *command]
+    )
     assert guard.wait(timeout=30) == 3
     # The server's own child went with it.
     assert not alive(read_ids(ids)[0])

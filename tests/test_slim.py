@@ -13,7 +13,7 @@ def test_verify_imports_neither_vllm_nor_torch() -> None:
         "import sys, pathlib\n"
         "from tais.cli import main\n"
         "from tais.errors import TaisError\n"
-        "from tais.verify import verify\n"
+        "from tais.verify.verify import verify\n"
         "try:\n    verify(pathlib.Path('.'))\nexcept TaisError:\n    pass\n"
         "heavy = sorted(m for m in ('vllm', 'torch', 'transformers') if m in sys.modules)\n"
         "print(heavy)\n"

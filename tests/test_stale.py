@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from tais.config import Arm, Engine, JudgeSpec, Speculative
+from tais.config.config import Arm, Engine, JudgeSpec, Speculative
+from tais.config.places import RunPlaces
 from tais.errors import DataError
-from tais.generate import arm_fingerprint, check_fingerprint
+from tais.generate.arms import arm_fingerprint, check_fingerprint
 from tais.io import canonical_json, sha256_file, sha256_text
-from tais.judge import judge_outputs, judgement_key
-from tais.judges import code_sha256, get_judge, judge_sources
-from tais.model_hash import folder_hashes
-from tais.places import RunPlaces
+from tais.judge.judge import judge_outputs, judgement_key
+from tais.judge.judges import code_sha256, get_judge, judge_sources
+from tais.models.hashes import folder_hashes
 from tais.records import Generation, Item, Message
 
 from .conftest import MODELS, ROOT
@@ -82,9 +82,11 @@ def test_rebuilt_answer_key_is_judged_again(tmp_path: Path, rebuilt: dict[str, A
 
 def test_multiple_choice_code_includes_the_scoring_module() -> None:
     sources = judge_sources(get_judge("multiple_choice"))
-    # TruthfulQA and BBQ labels are computed in tais.scoring, imported by the judge.
-    assert {"tais.judges.multiple_choice", "tais.scoring"} <= sources.keys()
-    assert sources["tais.scoring"] == (ROOT / "src/tais/scoring.py").read_text(encoding="utf-8")
+    # TruthfulQA and BBQ labels are computed in tais.judge.scoring, imported by the judge.
+    assert {"tais.judge.judges.multiple_choice", "tais.judge.scoring"} <= sources.keys()
+    assert sources["tais.judge.scoring"] == (ROOT / "src/tais/judge/scoring.py").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_editing_a_judge_module_changes_its_code_hash(
@@ -94,7 +96,7 @@ def test_editing_a_judge_module_changes_its_code_hash(
     name = "edited_judge"
     module = tmp_path / f"{name}.py"
     body = (
-        "from tais.judges.keyword import is_refusal\n\n"
+        "from tais.judge.judges.keyword import is_refusal\n\n"
         "class EditedJudge:\n"
         "    def judge(self, requests):\n"
         "        return [{{'refused': {}}} for r in requests]\n"
@@ -104,7 +106,7 @@ def test_editing_a_judge_module_changes_its_code_hash(
     monkeypatch.delitem(sys.modules, name, raising=False)
     loaded = importlib.import_module(name)
     before = code_sha256(loaded.EditedJudge())
-    assert "tais.judges.keyword" in judge_sources(loaded.EditedJudge())
+    assert "tais.judge.judges.keyword" in judge_sources(loaded.EditedJudge())
     module.write_text(body.format("not is_refusal(r.text)"))
     reloaded = importlib.reload(loaded)
     assert code_sha256(reloaded.EditedJudge()) != before

@@ -1,8 +1,8 @@
-"""Tests for tais.stats against values produced by outside implementations.
+"""Tests for tais.analysis.stats against values produced by outside implementations.
 
 Every expected number is hard-coded; the call that produced it is written beside it.
 "statsmodels 0.15.0" / "scipy 1.17.1" values were computed in a scratch venv, never with
-tais.stats. Published values are quoted with the source they were read from.
+tais.analysis.stats. Published values are quoted with the source they were read from.
 
 Cell order in paired tables here is always (both, only_a, only_b, neither) and the
 difference is p_B - p_A = (only_b - only_a) / n. Conversions from other conventions:
@@ -21,7 +21,7 @@ import math
 
 import pytest
 
-from tais.stats import (
+from tais.analysis.stats import (
     TostResult,
     cohens_h,
     cohens_kappa,
@@ -253,7 +253,7 @@ def test_tango_matches_published(
 
 
 # Boundary tables. No published values exist for these, so the expected numbers come from
-# scratch-only Python ports of two published R implementations (not from tais.stats):
+# scratch-only Python ports of two published R implementations (not from tais.analysis.stats):
 #   tango: contingencytables::Tango_asymptotic_score_CI_paired_2x2 (github
 #     ocbe-uio/contingencytables R/Tango_asymptotic_score_CI_paired_2x2.R): uniroot over
 #     (-1 + 1e-7, 1 - 1e-7), L = -1 / U = 1 when the estimate is -1 / 1; run with scipy

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tais.analyse import analyse
-from tais.config import ExperimentConfig, parse_config
+from tais.analysis.analyse import analyse
+from tais.analysis.summary import Summary
+from tais.config.config import ExperimentConfig, parse_config
+from tais.config.profiles import load_experiment, resolved_yaml
 from tais.errors import ConfigError, DataError
-from tais.profiles import load_experiment, resolved_yaml
-from tais.publish import battery_counts
+from tais.publish.publish import battery_counts
 from tais.records import Divergence, Item, Kind, Message, PublishedArm, SampleRecord
-from tais.report import render_report
-from tais.report_files import report_files
-from tais.summary import Summary
-from tais.verify import verify_run
+from tais.report.files import report_files
+from tais.report.report import render_report
+from tais.verify.verify import verify_run
 
 from .conftest import ROOT
 from .engine_support import demo_config

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tais.trend import least_squares_slope, quantile, sweep_trend
+from tais.analysis.trend import least_squares_slope, quantile, sweep_trend
 
 NS = [1, 3, 5, 8, 12]
 

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from tais.two_sample import cohens_d, welch_t_test
+from tais.analysis.two_sample import cohens_d, welch_t_test
 
 TIGHT = 1e-9
 

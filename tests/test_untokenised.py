@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tais.analyse import analyse
+from tais.analysis.analyse import analyse
 from tais.errors import DataError
-from tais.publish import build_divergences, token_ids_sha256
+from tais.publish.publish import build_divergences, token_ids_sha256
 from tais.records import Generation, SampleRecord
-from tais.report import render_report
-from tais.verify import check_divergences
+from tais.report.report import render_report
+from tais.verify.verify import check_divergences
 
 from .engine_support import demo_config
 

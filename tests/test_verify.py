@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tais.analyse import analyse
+from tais.analysis.analyse import analyse
+from tais.analysis.compare import FLOAT_REL_TOL, same_value
 from tais.cli import main
-from tais.compare import FLOAT_REL_TOL, same_value
-from tais.config import load_config
+from tais.config.config import load_config
 from tais.errors import DataError, VerifyError
 from tais.io import canonical_json, read_jsonl
-from tais.manifest import MANIFEST, write_manifest
+from tais.publish.manifest import MANIFEST, write_manifest
 from tais.records import PublishedArm, SampleRecord
-from tais.verify import verify
+from tais.verify.verify import verify
 
 from .bundle_support import published_copy
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tais.acceptance import acceptance_report
-from tais.places import PublishPlaces
-from tais.publish import write_measurements
+from tais.analysis.acceptance import acceptance_report
+from tais.config.places import PublishPlaces
+from tais.publish.publish import write_measurements
 from tais.records import ArmPerformance, ArmRun, PublishedArm, SampleRecord
-from tais.report_files import volatile_files
-from tais.verify import check_volatile
+from tais.report.files import volatile_files
+from tais.verify.verify import check_volatile
 
 from .acceptance_support import arm
 

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tais.analyse import analyse
-from tais.config import load_config
+from tais.analysis.analyse import analyse
+from tais.analysis.summary import Summary
+from tais.config.config import load_config
+from tais.config.places import PublishPlaces
 from tais.io import read_jsonl
-from tais.manifest import write_manifest
-from tais.places import PublishPlaces
+from tais.publish.manifest import write_manifest
 from tais.records import Divergence, PublishedArm, SampleRecord
-from tais.report_files import report_files
-from tais.summary import Summary
-from tais.verify_ahead import NOTHING, DrawAhead, draw_stored
+from tais.report.files import report_files
+from tais.verify.ahead import NOTHING, DrawAhead, draw_stored
 
 from .figure_support import draw_run, drawn_copy
 from .test_figures import problems_of

@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from tais.cli import main
-from tais.manifest import MANIFEST
+from tais.publish.manifest import MANIFEST
 
 from .bundle_support import published_copy, published_runs
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from tais.battery import build_battery
-from tais.config import parse_config
+from tais.battery.battery import build_battery
+from tais.config.config import parse_config
+from tais.config.places import RunPlaces
 from tais.errors import EngineError
-from tais.generate import generate
+from tais.generate.generate import generate
 from tais.io import read_jsonl
-from tais.places import RunPlaces
 from tais.records import ChunkStat, Generation
 
 from .conftest import MODELS

@@ -13,11 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tais import __version__
+from tais.analysis.summary import Summary
 from tais.errors import TaisError, VerifyError
-from tais.summary import Summary
+from tais.generate.batch_invariance import SUPPORTED as BATCH_INVARIANT_GPUS
 
 if TYPE_CHECKING:
-    from tais.bench import BenchReport
+    from tais.bench.bench import BenchReport
     from tais.plan import Plan
 
 # `tais plan`'s default speeds: batched offline generation of a 1-3B model in float16 on one
@@ -190,6 +191,17 @@ def run(
         _fail(exc)
         return
     stdout.print(_verdict_table(result.summary))
+    for note in result.skipped:
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False)
+    identity = result.summary.identity_verdict
+    if identity is not None:
+        colour = {"PASS": "green", "FAIL": "bold red", "INCONCLUSIVE": "yellow"}[identity.verdict]
+        console.print(
+            f"identity verdict: [{colour}]{identity.verdict}[/] ({identity.n_beyond_floor} of "
+            f"{identity.n_contrasts} contrasts changed outputs beyond the numerics floor; "
+            "report.md says which)",
+            highlight=False,
+        )
     for judge, counts in sorted(result.judge_calls.items()):
         console.print(
             f"judge {judge}: {counts['outputs']} outputs, {counts['calls']} new judgements "
@@ -213,9 +225,9 @@ def battery(config: Path, profile: str | None, limit: int | None) -> None:
     With `engine.too_long: skip`, the targets' tokenizers are loaded (not their weights) to
     count the items each task loses to the context length.
     """
-    from tais.battery import battery_table, build_battery
-    from tais.fit import fit_battery
-    from tais.profiles import load_experiment
+    from tais.battery.battery import battery_table, build_battery
+    from tais.config.profiles import load_experiment
+    from tais.generate.fit import fit_battery
 
     try:
         loaded = load_experiment(config, profile, limit).config
@@ -336,18 +348,28 @@ def plan(
     Loads no model and reads no hub: items come from the data mirror (TAIS_DATA_DIR) when
     set, else from the battery's declared sizes.
     """
+    from tais.config.profiles import load_experiment
     from tais.plan import make_plan
-    from tais.profiles import load_experiment
 
     try:
         loaded = load_experiment(config, profile, limit)
-        gpu = loaded.config.engine.dtype != "float32"
+        # The profile says where it runs; without one, reduced precision suggests a GPU. The
+        # `small` profile is bfloat16 on the CPU.
+        gpu = loaded.profile == "gpu" or (
+            loaded.profile is None and loaded.config.engine.dtype != "float32"
+        )
         speed = tokens_per_s or (GPU_TOKENS_PER_S if gpu else CPU_TOKENS_PER_S)
         made = make_plan(loaded, speed)
     except TaisError as exc:
         _fail(exc)
         return
     _print_plan(made, "GPU" if gpu else "CPU", gpus)
+    invariant = [a.name for a in loaded.config.arms if a.batch_invariant]
+    if invariant:
+        stdout.print(
+            f"batch-invariant arms (-bi, VLLM_BATCH_INVARIANT=1; {len(invariant)}) run on "
+            f"{BATCH_INVARIANT_GPUS}; on any other machine `tais run` skips them and says why"
+        )
 
 
 @main.command()
@@ -365,7 +387,7 @@ def plan(
 )
 def verify(root: Path, deep: bool, runs_dir: Path | None) -> None:
     """Check manifest hashes and re-derive every published number from the stored records."""
-    from tais.verify import verify as verify_all
+    from tais.verify.verify import verify as verify_all
 
     try:
         checked = verify_all(root, deep=deep, runs_root=runs_dir)
@@ -395,7 +417,7 @@ def paper_check(figures: Path) -> None:
     Lists every figure with what it follows from, and those that do not follow. A report on
     the paper, not a gate: it exits 0 whatever it finds.
     """
-    from tais.paper_check import paper_figure_check
+    from tais.paper.check import paper_figure_check
 
     try:
         result = paper_figure_check(figures)
@@ -449,7 +471,7 @@ def models(config: Path, profile: str | None, cache_dir: Path | None, update: bo
     commits. Gated models need HF_TOKEN; HF_HUB_OFFLINE=1 resolves from the cache only.
     Downloads resume where an interrupted one stopped. Local model folders are not locked.
     """
-    from tais.hub_models import fetch_models
+    from tais.models.hub import fetch_models
 
     def announce(model: str, revision: str) -> None:
         console.print(f"model {escape(model)} at {escape(revision)}")
@@ -479,7 +501,7 @@ def models(config: Path, profile: str | None, cache_dir: Path | None, update: bo
 @click.option("--root", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 def manifest(root: Path) -> None:
     """Rewrite manifest.yaml from the files now in bundle/ and validation/."""
-    from tais.manifest import write_manifest
+    from tais.publish.manifest import write_manifest
 
     try:
         written = write_manifest(root)
@@ -585,7 +607,7 @@ def bench(
 ) -> None:
     """Time the harness against raw vLLM, verify against reading the files, and count judge
     requests against distinct outputs; print the ratios and write them to --out."""
-    from tais.bench import run_bench
+    from tais.bench.bench import run_bench
     from tais.io import atomic_write_text
 
     try:

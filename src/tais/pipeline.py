@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tais.arm_store import ArmStore
-from tais.battery import build_battery
-from tais.config import Executor as ExecutorName
-from tais.config import ExperimentConfig
+from tais.analysis.summary import Summary
+from tais.battery.battery import build_battery
+from tais.config.config import Executor as ExecutorName
+from tais.config.config import ExperimentConfig
+from tais.config.places import RunPlaces
+from tais.config.profiles import Loaded, load_experiment, resolved_yaml
 from tais.errors import ConfigError
-from tais.executors import Executor, make_executor
-from tais.fit import fit_battery
-from tais.generate import GenerateProgress, generate, load_generations
-from tais.judge import judge_outputs
-from tais.manifest import write_manifest
-from tais.places import RunPlaces
-from tais.profiles import Loaded, load_experiment
-from tais.provenance import SourceState, require_clean, source_state
-from tais.publish import publish
-from tais.runlock import run_lock
-from tais.summary import Summary
+from tais.generate.arm_store import ArmStore
+from tais.generate.arms import GenerateProgress
+from tais.generate.batch_invariance import (
+    compute_capabilities,
+    unsupported_reason,
+    without_batch_invariant,
+)
+from tais.generate.executors import Executor, make_executor
+from tais.generate.fit import fit_battery
+from tais.generate.generate import generate, load_generations
+from tais.generate.runlock import run_lock
+from tais.judge.judge import judge_outputs
+from tais.publish.manifest import write_manifest
+from tais.publish.provenance import SourceState, require_clean, source_state
+from tais.publish.publish import publish
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,8 @@ class ScreenResult:
     out_dir: Path
     judge_calls: dict[str, dict[str, int]]
     too_long: dict[str, int]
+    # What the platform could not run, each with its reason (printed by the CLI).
+    skipped: list[str] = field(default_factory=list)
 
 
 def run_screen(
@@ -48,6 +56,15 @@ def run_screen(
     where `executor` says (else the config's `engine.executor`); `address` is a Ray cluster's.
     """
     loaded = load_experiment(config_path, profile, limit)
+    skipped: list[str] = []
+    if any(arm.batch_invariant for arm in loaded.config.arms):
+        reason = unsupported_reason(compute_capabilities())
+        if reason is not None:
+            kept = without_batch_invariant(loaded.config)
+            gone = sorted({a.name for a in loaded.config.arms} - {a.name for a in kept.arms})
+            skipped.append(f"batch-invariant arms skipped ({', '.join(gone)}): {reason}")
+            text = resolved_yaml(kept, config_path, profile)
+            loaded = replace(loaded, config=kept, text=text)
     config = loaded.config
     chosen = executor or config.engine.executor
     if address is not None and chosen != "ray":
@@ -59,7 +76,8 @@ def run_screen(
     places = RunPlaces.for_experiment(runs_dir, config.experiment)
     store = ArmStore.in_runs(runs_dir)
     with run_lock(places):
-        return _screen(config, loaded, places, store, runner, progress, root, source)
+        result = _screen(config, loaded, places, store, runner, progress, root, source)
+    return replace(result, skipped=skipped)
 
 
 def _screen(

@@ -19,13 +19,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tais.backends.vllm_offline import is_hub_id
-from tais.battery import arm_items, build_battery
-from tais.benchmarks.registry import BUILTINS, DATA_DIR_ENV
-from tais.config import Arm, BatterySource, ExperimentConfig, arm_tensor_parallel
+from tais.battery.battery import arm_items, build_battery
+from tais.battery.benchmarks.registry import BUILTINS, DATA_DIR_ENV
+from tais.config.config import Arm, BatterySource, ExperimentConfig, arm_tensor_parallel
+from tais.config.model_lock import is_hub_id
+from tais.config.profiles import Loaded
 from tais.errors import ConfigError
-from tais.model_hash import model_files
-from tais.profiles import Loaded
+from tais.models.hashes import model_files
 
 # Bytes per generated token in runs/ (the text and the token id as JSON), per record in
 # runs/ and per published record (ids, hashes, labels): measured on the bundled runs, rounded up.

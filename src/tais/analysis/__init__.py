@@ -1,0 +1,1 @@
+"""Analyse stage: rates, paired contrasts, acceptance, the N-sweep and verdicts."""

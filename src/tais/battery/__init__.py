@@ -1,0 +1,1 @@
+"""Battery stage: the benchmarks and the list of Items a run screens."""

@@ -1,0 +1,1 @@
+"""`tais bench`: the harness's speed against side-by-side floors."""

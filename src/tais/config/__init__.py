@@ -1,0 +1,1 @@
+"""Config stage: experiment files, profiles, designs, the model lock, and where runs live."""

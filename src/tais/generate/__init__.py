@@ -1,0 +1,1 @@
+"""Generate stage: arms through engine processes, backends and executors, resumably."""

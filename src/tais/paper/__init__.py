@@ -1,0 +1,1 @@
+"""The paper's own figures, recomputed from its stated inputs."""

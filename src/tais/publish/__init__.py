@@ -1,0 +1,1 @@
+"""Publish stage: the aggregated-only artifact set, its manifest and its provenance."""

@@ -1,0 +1,1 @@
+"""Verify stage: re-hash every artifact and re-derive every published number."""
