@@ -104,7 +104,8 @@ endif
 export BUILDAH_FORMAT ?= docker
 endif
 # The image user's uid: bind-mounted runs/ and validation/ stay writable by the host user.
-TAIS_UID ?= $(shell id -u)
+# Never 0: run as root on the host, the image's user is still not root (uid 1000).
+TAIS_UID ?= $(shell u=$$(id -u); if [ "$$u" = 0 ]; then echo 1000; else echo "$$u"; fi)
 # What the Dockerfile copies into both images (its COPY lines name the same paths); the CPU
 # image's dirty check and its inputs key read these.
 IMAGE_SOURCES := pyproject.toml README.md Makefile manifest.yaml Dockerfile compose.yaml \
