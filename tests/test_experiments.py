@@ -15,6 +15,7 @@ from tais.battery.battery import arm_items, build_battery
 from tais.battery.benchmarks.registry import DATA_DIR_ENV
 from tais.cli import main
 from tais.config.config import Arm, Engine, load_config, parse_config
+from tais.config.floors import is_floor
 from tais.config.profiles import load_experiment, merge
 from tais.errors import ConfigError
 from tais.generate.arms import output_key, resolved_engine
@@ -169,9 +170,9 @@ def test_unknown_key_in_a_group_is_named(tmp_path: Path) -> None:
 
 
 def test_profile_errors_name_the_profiles(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no profile 'tpu'; its profiles: cpu, gpu"):
+    with pytest.raises(ConfigError, match="no profile 'tpu'; its profiles: cpu, gpu, small"):
         load_experiment(EXPERIMENTS / "e0.yaml", "tpu")
-    with pytest.raises(ConfigError, match=r"choose a profile \(cpu, gpu\)"):
+    with pytest.raises(ConfigError, match=r"choose a profile \(cpu, gpu, small\)"):
         load_experiment(EXPERIMENTS / "e0.yaml", None)
     plain = write(tmp_path / "plain.yaml", demo_plain())
     with pytest.raises(ConfigError, match="no profile 'cpu'; its profiles: none"):
@@ -224,8 +225,13 @@ def test_e0_screens_every_speculative_arm_against_its_pairs_target_alone() -> No
         target, draft = arms[contrast.a], arms[contrast.b]
         partner = next(a for a in speculative if a.target == target.target)
         assert partner.speculative is not None and partner.speculative.model == draft.target
-    # A model that is one pair's target and another's draft runs alone once.
-    alone = [a.target for a in config.arms if a.speculative is None]
+    # A model that is one pair's target and another's draft runs alone once (besides its
+    # floor arms and its batch-invariant arm, which measure the floor).
+    alone = [
+        a.target
+        for a in config.arms
+        if a.speculative is None and not is_floor(a) and not a.batch_invariant
+    ]
     assert len(alone) == len(set(alone))
 
 
@@ -309,11 +315,29 @@ def test_without_acceptance_the_resolved_engine_is_as_before() -> None:
 # Plans and limits ----------------------------------------------------------------------------
 
 
+# The paper's groups of E0; the floor arms and the batch-invariant arms come on top.
+PAPER_E0_GROUPS = ("targets", "drafts", "canonical")
+
+
 def test_e0_gpu_plan_is_the_papers_16783_without_data(no_data: None) -> None:
     plan = make_plan(load_experiment(EXPERIMENTS / "e0.yaml", "gpu"), 1000.0)
     assert plan.exact
-    assert plan.phases == PAPER_E0
-    assert plan.generations == PAPER_E0_TOTAL
+    assert sum(plan.groups[g] for g in PAPER_E0_GROUPS) == PAPER_E0_TOTAL
+    paper_p1 = plan.groups["targets"] + plan.groups["drafts"]
+    assert paper_p1 == PAPER_E0["P1"]
+    targets = plan.groups["targets"]  # 3 targets x 953 prompts
+    # Each target alone twice more for the floor, with and without batch-invariant kernels;
+    # the batch-invariant pair adds each target alone (P1) and its canonical arm at N=5 (P2).
+    assert plan.groups["floor-reversed"] == plan.groups["floor-seqs16"] == 2 * targets
+    assert plan.groups["targets-bi"] == plan.groups["canonical-bi"] == targets
+    assert plan.phases == {
+        "P1": PAPER_E0["P1"] + targets,
+        "P2": PAPER_E0["P2"] + targets,
+        "P3": PAPER_E0["P3"],
+        "P4": PAPER_E0["P4"],
+        "floor": 4 * targets,
+    }
+    assert plan.generations == PAPER_E0_TOTAL + 6 * targets
     assert all(m.stated_gb for m in plan.models)
 
 
@@ -377,8 +401,9 @@ def test_tais_plan_prints_the_paper_scale_plan(no_data: None) -> None:
         main, ["plan", str(EXPERIMENTS / "e0.yaml"), "--profile", "gpu", "--tokens-per-s", "500"]
     )
     assert result.exit_code == 0, result.output
-    assert "16,783 generations" in result.output
-    assert "P1 4,765 + P2 2,859 + P3 2,859 + P4 6,300 = 16,783" in result.output
+    # The paper's 16,783 plus the floor (11,436) and the batch-invariant arms (5,718).
+    assert "P1 7,624 + P2 5,718 + P3 2,859 + P4 6,300 + floor 11,436 = 33,937" in result.output
+    assert "targets 2,859 + drafts 1,906 + canonical 12,018" in result.output
     assert "unsloth/Llama-3.2-3B-Instruct" in result.output
     assert "500 tokens/s" in result.output
 

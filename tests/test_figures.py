@@ -184,6 +184,7 @@ def test_a_design_with_a_sweep_draws_rate_against_n() -> None:
     summary = e0_summary()
     drawn = {d.path: d for d in run_figures(e0_cpu(), summary, [])}
     svg = drawn["figures/n-sweep.svg"].svg
-    assert svg.startswith("<?xml") and svg == run_figures(e0_cpu(), summary, [])[-1].svg
+    again = {d.path: d for d in run_figures(e0_cpu(), summary, [])}
+    assert svg.startswith("<?xml") and svg == again["figures/n-sweep.svg"].svg
     # One line per sweep row: advbench and truthfulqa of the tiny pair's canonical group.
     assert len(summary.sweeps) == 2 and svg.count("<path") > 10

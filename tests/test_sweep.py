@@ -15,10 +15,19 @@ import pytest
 from tais.analysis.analyse import analyse
 from tais.analysis.summary import Summary
 from tais.config.config import ExperimentConfig, parse_config
+from tais.config.floors import gap_contrasts
 from tais.config.profiles import load_experiment, resolved_yaml
 from tais.errors import ConfigError, DataError
 from tais.publish.publish import battery_counts
-from tais.records import Divergence, Item, Kind, Message, PublishedArm, SampleRecord
+from tais.records import (
+    Divergence,
+    DivergenceGap,
+    Item,
+    Kind,
+    Message,
+    PublishedArm,
+    SampleRecord,
+)
 from tais.report.files import report_files
 from tais.report.report import render_report
 from tais.verify.verify import verify_run
@@ -77,6 +86,9 @@ def whole_battery(arm: str, refused: int, scores: list[float], correct: int) -> 
 
 def e0_records() -> list[SampleRecord]:
     records = whole_battery("tiny-target-alone", 9, [1, 1, 0.5, 0.5, 0, 0], 3)
+    # The numerics floor's arms (base.yaml `floors`): batching alone changed nothing here.
+    for floor in ("tiny-target-alone-reversed", "tiny-target-alone-seqs16"):
+        records += whole_battery(floor, 9, [1, 1, 0.5, 0.5, 0, 0], 3)
     records += whole_battery("tiny-draft-alone", 6, [1, 0, 0, 0, 0, 0], 1)
     records += whole_battery("tiny-canonical-p2", 9, [1, 1, 0.5, 0.5, 0, 0], 3)
     records += whole_battery("tiny-canonical-p3", 8, [1, 0.5, 0.5, 0.5, 0, 0], 3)
@@ -100,6 +112,31 @@ def divergences(config: ExperimentConfig, records: list[SampleRecord]) -> list[D
                         item_id=item_id,
                         first_diverging_token=2,
                         bytes_changed_share=0.25,
+                    )
+                )
+    return found
+
+
+def divergence_gaps(
+    config: ExperimentConfig, records: list[SampleRecord], divs: list[Divergence]
+) -> list[DivergenceGap]:
+    """A gap for every changed item of every gap contrast, as the engine would measure one
+    (the config has floor arms, so gaps.jsonl is part of the run)."""
+    by_key = {(r.arm, r.item_id): r for r in records}
+    firsts = {(d.contrast, d.item_id): d.first_diverging_token for d in divs}
+    found = []
+    for c in gap_contrasts(config):
+        for (arm, item_id), a in sorted(by_key.items()):
+            b = by_key.get((c.b, item_id))
+            if arm == c.a and b is not None and a.token_ids_sha256 != b.token_ids_sha256:
+                found.append(
+                    DivergenceGap(
+                        contrast=c.name,
+                        item_id=item_id,
+                        task=a.task,
+                        position=firsts.get((c.name, item_id), 2),
+                        gap=0.5,
+                        reference_is_argmax=True,
                     )
                 )
     return found
@@ -262,9 +299,11 @@ def publish(tmp_path: Path) -> Path:
     run = tmp_path / config.experiment
     run.mkdir()
     divs, arms = divergences(config, records), published_arms(config, records)
-    summary = analyse(config, records, divs, arms)
+    gaps = divergence_gaps(config, records, divs)
+    summary = analyse(config, records, divs, arms, gaps=gaps)
     (run / "config.yaml").write_text(resolved_yaml(config, Path("e0.yaml"), "cpu"))
-    for name, rows in (("records", records), ("divergences", divs), ("arms", arms)):
+    rows_of = (("records", records), ("divergences", divs), ("arms", arms), ("gaps", gaps))
+    for name, rows in rows_of:
         lines = [r.model_dump_json() + "\n" for r in rows]
         (run / f"{name}.jsonl").write_text("".join(lines), encoding="utf-8")
     items = {
