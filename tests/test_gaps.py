@@ -183,3 +183,33 @@ def test_report_says_how_many_changes_began_at_near_ties() -> None:
     assert "## Where the changes start" in text
     assert "| t vs s | 4 | 1 | 2 | 0 | 0 | 0 | 1 |" in text
     assert "of 4 changed item(s), 3 began where the target's top two tokens were within 0.1" in text
+
+
+def test_verify_catches_a_tampered_a_dropped_and_a_moved_gap(tmp_path: Any) -> None:
+    import json
+
+    from tais.verify.verify import verify_run
+
+    from .test_sweep import publish
+
+    def problems() -> list[str]:
+        return [p for p in verify_run(run) if "volatile" not in p]
+
+    run = publish(tmp_path)
+    assert problems() == []
+    path = run / "gaps.jsonl"
+    lines = path.read_text().splitlines()
+    assert len(lines) > 3
+    # A gap's value: the summary re-derived from it no longer equals the stored one.
+    tampered = json.loads(lines[0])
+    tampered["gap"] += 0.25
+    path.write_text("\n".join([json.dumps(tampered), *lines[1:]]) + "\n")
+    assert any("summary.json" in p and "gaps" in p for p in problems())
+    # A line dropped and another's position moved: named, item by item.
+    dropped, moved = json.loads(lines[0]), json.loads(lines[1])
+    moved["position"] += 1
+    path.write_text("\n".join([json.dumps(moved), *lines[2:]]) + "\n")
+    found = problems()
+    missing = f"no line for contrast {dropped['contrast']} item {dropped['item_id']}"
+    assert any(missing in p for p in found)
+    assert any(f"item {moved['item_id']}: position" in p for p in found)
