@@ -26,14 +26,13 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from tais.config.config import Arm, Contrast, Engine, ExperimentConfig, Strict, arm_backend
 from tais.config.floors import gap_contrasts
 from tais.config.places import RunPlaces
-from tais.errors import EngineError, TaisError
+from tais.errors import EngineError
 from tais.generate.batch_invariance import ENV as BATCH_INVARIANT_ENV
-from tais.generate.worker_pool import DONE, ERROR_PREFIX, NEXT, WorkerPool
+from tais.generate.worker_pool import WorkerPool
 from tais.io import atomic_write_text, canonical_json, read_jsonl, sha256_text, write_jsonl
 from tais.models.hashes import model_identity
 from tais.records import DivergenceGap, Generation, Item, Message
@@ -246,33 +245,19 @@ def run_gap_job(job: GapJob) -> bool:
     return backend.reusable()
 
 
-def serve(jobs: TextIO, answers: TextIO) -> int:
-    """tais.generate.worker_pool's protocol: a job file's path per line, `next` or `done`."""
+def _run_gap_line(path: str) -> bool:
     from tais.generate.worker import log_to
 
-    for line in jobs:
-        try:
-            job = GapJob.model_validate_json(Path(line.strip()).read_text(encoding="utf-8"))
-            log_to(Path(job.log))
-            print(f"tais gaps pid {os.getpid()}: {job.arm.target}", flush=True)
-            more = run_gap_job(job)
-        except TaisError as exc:
-            print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
-            return 2
-        answers.write(f"{NEXT if more else DONE}\n")
-        answers.flush()
-        if not more:
-            return 0
-    return 0
+    job = GapJob.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    log_to(Path(job.log))
+    print(f"tais gaps pid {os.getpid()}: {job.arm.target}", flush=True)
+    return run_gap_job(job)
 
 
 def main(argv: list[str]) -> int:
-    if argv:
-        print(f"usage: python -m {MODULE}  (job file paths on stdin)", file=sys.stderr)
-        return 2
-    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    return serve(sys.stdin, answers)
+    from tais.generate.worker import serve_main
+
+    return serve_main(MODULE, argv, _run_gap_line)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -198,13 +198,12 @@ def log_to(path: Path) -> None:
     os.close(fd)
 
 
-def serve(jobs: TextIO, answers: TextIO) -> int:
+def serve_jobs(jobs: TextIO, answers: TextIO, run_line: Callable[[str], bool]) -> int:
+    """tais.generate.worker_pool's protocol: a job file's path per line, answered `next` (the
+    engine stays up for another) or `done`; `run_line` runs one job and says which."""
     for line in jobs:
         try:
-            job = Job.model_validate_json(Path(line.strip()).read_text(encoding="utf-8"))
-            log_to(RunPlaces(Path(job.run_root)).log(job.arm.name))
-            print(f"tais worker pid {os.getpid()}: arm {job.arm.name}", flush=True)
-            more = run_job(job)
+            more = run_line(line.strip())
         except TaisError as exc:
             print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
             return 2
@@ -215,14 +214,26 @@ def serve(jobs: TextIO, answers: TextIO) -> int:
     return 0
 
 
-def main(argv: list[str]) -> int:
+def serve_main(module: str, argv: list[str], run_line: Callable[[str], bool]) -> int:
+    """A worker process's entry point: job file paths on stdin, answers on stdout."""
     if argv:
-        print("usage: python -m tais.generate.worker  (job file paths on stdin)", file=sys.stderr)
+        print(f"usage: python -m {module}  (job file paths on stdin)", file=sys.stderr)
         return 2
-    # stdout carries the answers; everything else printed goes to the arm's log (stderr).
+    # stdout carries the answers; everything else printed goes to the job's log (stderr).
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    return serve(sys.stdin, answers)
+    return serve_jobs(sys.stdin, answers, run_line)
+
+
+def _run_arm_job(path: str) -> bool:
+    job = Job.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    log_to(RunPlaces(Path(job.run_root)).log(job.arm.name))
+    print(f"tais worker pid {os.getpid()}: arm {job.arm.name}", flush=True)
+    return run_job(job)
+
+
+def main(argv: list[str]) -> int:
+    return serve_main("tais.generate.worker", argv, _run_arm_job)
 
 
 if __name__ == "__main__":
