@@ -268,6 +268,26 @@ def test_e2_to_e5_list_the_same_canonical_seed_123_arms() -> None:
         assert canonical(name) == keys
 
 
+def test_on_the_small_profile_e1_to_e5_reuse_e0s_speculative_arms() -> None:
+    """E2-E5 take E0's seed there, so their reference arms cost nothing (docs/models.md)."""
+
+    def bf16_self_draft(name: str) -> set[str]:
+        config = load_experiment(EXPERIMENTS / f"{name}.yaml", "small").config
+        return {
+            output_key(arm, config.engine, [])
+            for arm in config.arms
+            if arm.speculative is not None
+            and arm.speculative.model == ".cache/models/smollm2-135m-instruct-draft8"
+            and (arm.dtype or config.engine.dtype) == "bfloat16"
+            and (arm.seed or config.engine.seed) == 42
+        }
+
+    keys = bf16_self_draft("e0")
+    assert len(keys) == 5  # P2, P3 and the sweep's N in {1, 3, 5}
+    for name in ("e1", "e2", "e3", "e4", "e5"):
+        assert bf16_self_draft(name) == keys, name
+
+
 # Acceptance ----------------------------------------------------------------------------------
 
 

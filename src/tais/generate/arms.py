@@ -109,7 +109,15 @@ def output_key(
     arm: Arm, engine: Engine, items: list[Item], hash_cache: Path = model_hash.CACHE
 ) -> str:
     """The fingerprint without the arm's labels (name, pair): arms with the same key produce
-    the same outputs whatever experiment lists them (the shared arm store's key)."""
+    the same outputs whatever experiment lists them (the shared arm store's key).
+
+    An arm's own dtype or seed enters as the engine's: an arm that sets bfloat16 on an engine
+    of float32 is the same run as an arm that sets nothing on an engine of bfloat16 (E5's
+    bfloat16 arms are E0's on the small profile, where bfloat16 is the profile's dtype).
+    """
+    seed = arm.seed if arm.seed is not None else engine.seed
+    engine = engine.model_copy(update={"dtype": arm.dtype or engine.dtype, "seed": seed})
+    arm = arm.model_copy(update={"dtype": None, "seed": None})
     labels = arm.model_dump(mode="json", exclude={**TRANSPORT_ONLY, "name": True, "pair": True})
     return _arm_digest(labels, arm, engine, items, hash_cache)
 
